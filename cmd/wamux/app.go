@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/wamux/wamux/internal/accounts"
+	"github.com/wamux/wamux/internal/auth"
+	"github.com/wamux/wamux/internal/config"
+	"github.com/wamux/wamux/internal/httpapi"
+	"github.com/wamux/wamux/internal/storage"
+)
+
+// app is the wired-up process: the pool and the services over it.
+type app struct {
+	cfg      config.Config
+	logger   *slog.Logger
+	pool     *pgxpool.Pool
+	auth     *auth.Authenticator
+	accounts *accounts.Service
+}
+
+func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, migrate bool) (*app, error) {
+	if err := requireDatabase(cfg); err != nil {
+		return nil, err
+	}
+	pool, err := storage.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		if err := storage.Migrate(ctx, pool, logger); err != nil {
+			pool.Close()
+			return nil, err
+		}
+	}
+	verifier := auth.NewProviderKeyVerifier(cfg.ProviderKeyURL, cfg.ProviderKeyCacheTTL, logger)
+	a := auth.NewAuthenticator(pool, verifier, logger)
+	return &app{cfg: cfg, logger: logger, pool: pool, auth: a, accounts: accounts.New(pool, a)}, nil
+}
+
+func (a *app) close() { a.pool.Close() }
+
+func runMigrate(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	a, err := openApp(ctx, cfg, logger, true)
+	if err != nil {
+		return err
+	}
+	a.close()
+	logger.InfoContext(ctx, "database is up to date")
+	return nil
+}
+
+func runServe(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	a, err := openApp(ctx, cfg, logger, cfg.MigrateOnStart)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	return a.serve(ctx, nil)
+}
+
+// serve runs the HTTP server until ctx ends, then drains it. ready, when
+// set, is called with the bound address once the listener is open.
+func (a *app) serve(ctx context.Context, ready func(addr string)) error {
+	e, err := httpapi.New(httpapi.Deps{Config: a.cfg, Logger: a.logger, Pool: a.pool, Auth: a.auth, Accounts: a.accounts})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
+	}
+	go a.housekeeping(ctx)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.logger.InfoContext(ctx, "serving", "addr", ln.Addr().String(), "base_url", a.cfg.BaseURL)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	a.logger.Info("shutting down", "timeout", a.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	a.logger.Info("stopped")
+	return nil
+}
+
+// housekeeping prunes expired sessions and old login attempts hourly.
+func (a *app) housekeeping(ctx context.Context) {
+	th := auth.Throttle{Burst: a.cfg.LoginBurst, Window: a.cfg.LoginWindow}
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if err := a.auth.Prune(ctx, th); err != nil && ctx.Err() == nil {
+			a.logger.WarnContext(ctx, "housekeeping failed", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,158 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything wamux reads from its environment. The README's
+// configuration table documents each variable; keep the two in step.
+type Config struct {
+	// DatabaseURL is the PostgreSQL connection URL (DATABASE_URL).
+	DatabaseURL string
+	// Addr is the HTTP listen address (WAMUX_ADDR).
+	Addr string
+	// BaseURL is the public base URL used in absolute links such as `url`,
+	// `next` and `activation_url` (WAMUX_BASE_URL), without a trailing slash.
+	BaseURL string
+	// Env is "development" or "production" (WAMUX_ENV). Development logs
+	// text instead of JSON.
+	Env string
+	// LogLevel is the slog level name (WAMUX_LOG_LEVEL).
+	LogLevel string
+	// MigrateOnStart makes `serve` apply pending migrations before listening
+	// (WAMUX_MIGRATE_ON_START, default true).
+	MigrateOnStart bool
+	// MaxBodyBytes bounds every request body (WAMUX_MAX_BODY_BYTES).
+	MaxBodyBytes int64
+	// ShutdownTimeout bounds the graceful drain on SIGTERM
+	// (WAMUX_SHUTDOWN_TIMEOUT).
+	ShutdownTimeout time.Duration
+	// SessionTTL is how long a login session lives (WAMUX_SESSION_TTL).
+	SessionTTL time.Duration
+	// ProviderKeyURL is where a D360-Api-Key header is verified
+	// (WAMUX_PROVIDER_KEY_URL). Empty disables provider authentication.
+	ProviderKeyURL string
+	// ProviderKeyCacheTTL is how long a verification result, valid or not,
+	// is remembered (WAMUX_PROVIDER_KEY_CACHE_TTL).
+	ProviderKeyCacheTTL time.Duration
+	// LoginBurst is how many failed logins a username or a client address
+	// may make within LoginWindow before further attempts answer 429
+	// (WAMUX_LOGIN_BURST, WAMUX_LOGIN_WINDOW).
+	LoginBurst  int
+	LoginWindow time.Duration
+	// TrustProxy makes the client address come from X-Forwarded-For
+	// (WAMUX_TRUST_PROXY); only set it behind a proxy you control.
+	TrustProxy bool
+}
+
+// Development reports whether wamux runs in development mode.
+func (c Config) Development() bool { return c.Env == "development" }
+
+// FromEnv reads the configuration from the process environment.
+func FromEnv() (Config, error) { return Parse(os.Getenv) }
+
+// Parse reads the configuration through getenv, applies defaults and
+// validates the result. Every problem is reported at once.
+func Parse(getenv func(string) string) (Config, error) {
+	p := parser{getenv: getenv}
+	c := Config{
+		DatabaseURL:         p.str("DATABASE_URL", ""),
+		Addr:                p.str("WAMUX_ADDR", ":8080"),
+		BaseURL:             strings.TrimRight(p.str("WAMUX_BASE_URL", "http://localhost:8080"), "/"),
+		Env:                 p.str("WAMUX_ENV", "production"),
+		LogLevel:            p.str("WAMUX_LOG_LEVEL", "info"),
+		MigrateOnStart:      p.boolean("WAMUX_MIGRATE_ON_START", true),
+		MaxBodyBytes:        int64(p.integer("WAMUX_MAX_BODY_BYTES", 20<<20)),
+		ShutdownTimeout:     p.duration("WAMUX_SHUTDOWN_TIMEOUT", 20*time.Second),
+		SessionTTL:          p.duration("WAMUX_SESSION_TTL", 14*24*time.Hour),
+		ProviderKeyURL:      p.str("WAMUX_PROVIDER_KEY_URL", ""),
+		ProviderKeyCacheTTL: p.duration("WAMUX_PROVIDER_KEY_CACHE_TTL", time.Minute),
+		LoginBurst:          p.integer("WAMUX_LOGIN_BURST", 10),
+		LoginWindow:         p.duration("WAMUX_LOGIN_WINDOW", 5*time.Minute),
+		TrustProxy:          p.boolean("WAMUX_TRUST_PROXY", false),
+	}
+	if c.Env != "development" && c.Env != "production" {
+		p.fail("WAMUX_ENV", "must be development or production")
+	}
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		p.fail("WAMUX_BASE_URL", "must be an absolute http(s) URL")
+	}
+	if c.ProviderKeyURL != "" {
+		if u, err := url.Parse(c.ProviderKeyURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			p.fail("WAMUX_PROVIDER_KEY_URL", "must be an absolute http(s) URL")
+		}
+	}
+	if c.MaxBodyBytes < 1024 {
+		p.fail("WAMUX_MAX_BODY_BYTES", "must be at least 1024")
+	}
+	if c.LoginBurst < 1 {
+		p.fail("WAMUX_LOGIN_BURST", "must be at least 1")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		p.fail("WAMUX_LOG_LEVEL", "must be debug, info, warn or error")
+	}
+	return c, errors.Join(p.errs...)
+}
+
+type parser struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (p *parser) fail(name, msg string) {
+	p.errs = append(p.errs, fmt.Errorf("%s %s", name, msg))
+}
+
+func (p *parser) str(name, def string) string {
+	if v := strings.TrimSpace(p.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (p *parser) integer(name string, def int) int {
+	v := p.getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		p.fail(name, "must be an integer")
+		return def
+	}
+	return n
+}
+
+func (p *parser) boolean(name string, def bool) bool {
+	v := p.getenv(name)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.fail(name, "must be true or false")
+		return def
+	}
+	return b
+}
+
+func (p *parser) duration(name string, def time.Duration) time.Duration {
+	v := p.getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		p.fail(name, "must be a positive duration such as 30s or 5m")
+		return def
+	}
+	return d
+}

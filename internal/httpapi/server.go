@@ -1,0 +1,137 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/wamux/wamux"
+	"github.com/wamux/wamux/gen/api"
+	"github.com/wamux/wamux/internal/accounts"
+	"github.com/wamux/wamux/internal/auth"
+	"github.com/wamux/wamux/internal/config"
+	"github.com/wamux/wamux/internal/docs"
+)
+
+// Deps are what the HTTP layer needs from the rest of wamux.
+type Deps struct {
+	Config   config.Config
+	Logger   *slog.Logger
+	Pool     *pgxpool.Pool
+	Auth     *auth.Authenticator
+	Accounts *accounts.Service
+	// Registry receives the HTTP metrics and is served at /metrics; nil
+	// makes a new one.
+	Registry *prometheus.Registry
+}
+
+// Server implements api.StrictServerInterface. Each resource's operations
+// live in their own file.
+type Server struct {
+	cfg      config.Config
+	logger   *slog.Logger
+	pool     *pgxpool.Pool
+	auth     *auth.Authenticator
+	accounts *accounts.Service
+	throttle auth.Throttle
+	metrics  *metrics
+	registry *prometheus.Registry
+}
+
+var _ api.StrictServerInterface = (*Server)(nil)
+
+// New returns the Echo instance serving wamux's HTTP API.
+func New(d Deps) (*echo.Echo, error) {
+	reg := d.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	s := &Server{
+		cfg:      d.Config,
+		logger:   d.Logger,
+		pool:     d.Pool,
+		auth:     d.Auth,
+		accounts: d.Accounts,
+		throttle: auth.Throttle{Burst: d.Config.LoginBurst, Window: d.Config.LoginWindow},
+		metrics:  newMetrics(reg),
+		registry: reg,
+	}
+	spec, err := api.GetSwagger()
+	if err != nil {
+		return nil, fmt.Errorf("load embedded spec: %w", err)
+	}
+	v, err := newValidator(spec)
+	if err != nil {
+		return nil, err
+	}
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.handleError
+	if d.Config.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	} else {
+		e.IPExtractor = echo.ExtractIPDirect()
+	}
+
+	e.Use(s.observe)
+	e.Use(middleware.RequestID())
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			s.logger.ErrorContext(c.Request().Context(), "panic", "error", err, "stack", string(stack))
+			return err
+		},
+	}))
+	e.Use(middleware.BodyLimit(strconv.FormatInt(d.Config.MaxBodyBytes, 10) + "B"))
+	e.Use(keepRequestInfo)
+	e.Use(s.csrfCookie)
+	e.Use(s.authenticate)
+	e.Use(v.middleware)
+
+	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
+
+	// Outside the strict server on purpose; see login.go and below.
+	e.GET("/login/", s.getLoginPage)
+	e.POST("/login/", s.submitLogin)
+	e.POST("/logout/", s.logout)
+	e.GET("/api/v1/openapi.yaml", s.getOpenAPISpec)
+	e.GET("/api/docs/*", echo.WrapHandler(docs.Handler()))
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	return e, nil
+}
+
+// getOpenAPISpec serves openapi.yaml byte for byte (raw bytes, not JSON,
+// hence outside the strict server).
+func (s *Server) getOpenAPISpec(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-cache")
+	return c.Blob(http.StatusOK, "application/yaml", wamux.OpenAPI)
+}
+
+// healthz answers while the process serves HTTP at all.
+func (s *Server) healthz(c echo.Context) error { return c.String(http.StatusOK, "ok") }
+
+// readyz answers 200 only while the database answers, so a load balancer
+// stops routing to a replica that lost it.
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := s.pool.Ping(ctx); err != nil {
+		s.logger.WarnContext(ctx, "readiness check failed", "error", err)
+		return c.String(http.StatusServiceUnavailable, "database unavailable")
+	}
+	return c.String(http.StatusOK, "ok")
+}
