@@ -6518,8 +6518,8 @@ type ClientInterface interface {
 	// DeactivateUser Deactivate a User
 	//
 	// Deactivates the User: it can no longer authenticate (its token, sessions and WABA Webhook stop
-	// working) and disappears from `GET /api/v1/users/`. Its messages, taggings and events are kept.
-	// Admins cannot deactivate themselves (400).
+	// working). It stays listed, since messages, taggings and events keep naming it.
+	// The last active admin cannot be deactivated (400): make another user admin first.
 	//
 	// **Who may call it:** admins only (users of role `admin`).
 	//
@@ -10240,8 +10240,8 @@ func (c *Client) ChangeOwnPasswordWithFormdataBody(ctx context.Context, body Cha
 // DeactivateUser Deactivate a User
 //
 // Deactivates the User: it can no longer authenticate (its token, sessions and WABA Webhook stop
-// working) and disappears from `GET /api/v1/users/`. Its messages, taggings and events are kept.
-// Admins cannot deactivate themselves (400).
+// working). It stays listed, since messages, taggings and events keep naming it.
+// The last active admin cannot be deactivated (400): make another user admin first.
 //
 // **Who may call it:** admins only (users of role `admin`).
 //
@@ -18044,8 +18044,8 @@ type ClientWithResponsesInterface interface {
 	// DeactivateUserWithResponse Deactivate a User
 	//
 	// Deactivates the User: it can no longer authenticate (its token, sessions and WABA Webhook stop
-	// working) and disappears from `GET /api/v1/users/`. Its messages, taggings and events are kept.
-	// Admins cannot deactivate themselves (400).
+	// working). It stays listed, since messages, taggings and events keep naming it.
+	// The last active admin cannot be deactivated (400): make another user admin first.
 	//
 	// **Who may call it:** admins only (users of role `admin`).
 	//
@@ -27749,8 +27749,8 @@ func (c *ClientWithResponses) ChangeOwnPasswordWithFormdataBodyWithResponse(ctx 
 // DeactivateUserWithResponse Deactivate a User
 //
 // Deactivates the User: it can no longer authenticate (its token, sessions and WABA Webhook stop
-// working) and disappears from `GET /api/v1/users/`. Its messages, taggings and events are kept.
-// Admins cannot deactivate themselves (400).
+// working). It stays listed, since messages, taggings and events keep naming it.
+// The last active admin cannot be deactivated (400): make another user admin first.
 //
 // **Who may call it:** admins only (users of role `admin`).
 //

@@ -110,10 +110,11 @@ func applyGroup(g *db.Group, ch GroupChanges) error {
 	return nil
 }
 
-// CreateGroup creates a group. New groups grant nothing until permissions
-// are given.
+// CreateGroup creates a group. Unless told otherwise a new group grants
+// what "Regular user" does: tags, reading chats of the group, writing to
+// chats assigned to the member (openapi.yaml documents the default).
 func (s *Service) CreateGroup(ctx context.Context, ch GroupChanges) (Group, error) {
-	g := db.Group{CanReadChats: string(authz.None), CanWriteToChats: string(authz.None)}
+	g := db.Group{CanUseTags: true, CanReadChats: string(authz.Group), CanWriteToChats: string(authz.Assigned)}
 	if err := applyGroup(&g, ch); err != nil {
 		return Group{}, err
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
 
 	"github.com/wamux/wamux/internal/apperr"
@@ -73,6 +74,13 @@ func (s *Server) errorBody(c echo.Context, err error) (int, any) {
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		return he.Code, detail(echoDetail(c, he))
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22") {
+		// SQLSTATE class 22, data exception: a value PostgreSQL cannot
+		// store, such as a NUL character or an out-of-range number. Only
+		// user input gets that far, so it is the client's mistake.
+		return http.StatusBadRequest, detail("The request contains a value that cannot be stored (for example a NUL character or a number out of range).")
 	}
 	s.logger.ErrorContext(c.Request().Context(), "request failed",
 		"error", err, "method", c.Request().Method, "path", c.Request().URL.Path)

@@ -58,7 +58,7 @@ func init() {
 
 // env is one test's running wamux: its own database, server and admin.
 type env struct {
-	t          *testing.T
+	t          testing.TB
 	pool       *pgxpool.Pool
 	srv        *httptest.Server
 	accounts   *accounts.Service
@@ -73,6 +73,11 @@ type option func(*config.Config)
 func setup(t *testing.T, opts ...option) *env {
 	t.Helper()
 	t.Parallel()
+	return newEnv(t, opts...)
+}
+
+func newEnv(t testing.TB, opts ...option) *env {
+	t.Helper()
 	pool := dbtest.Pool(t)
 	e := &env{t: t, pool: pool, providerCalls: new(int)}
 
@@ -101,7 +106,11 @@ func setup(t *testing.T, opts ...option) *env {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var logOut io.Writer = testWriter{t}
+	if _, fuzzing := t.(*testing.F); fuzzing {
+		logOut = io.Discard // a fuzz target may not log through its *testing.F
+	}
+	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	verifier := auth.NewProviderKeyVerifier(cfg.ProviderKeyURL, cfg.ProviderKeyCacheTTL, logger)
 	a := auth.NewAuthenticator(pool, verifier, logger)
 	e.accounts = accounts.New(pool, a)
@@ -115,7 +124,7 @@ func setup(t *testing.T, opts ...option) *env {
 	return e
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
@@ -129,7 +138,7 @@ type resp struct {
 	Body   []byte
 }
 
-func (r resp) JSON(t *testing.T) map[string]any {
+func (r resp) JSON(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(r.Body, &m), "body: %s", r.Body)
