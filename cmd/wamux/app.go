@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -15,7 +16,10 @@ import (
 	"github.com/wamux/wamux/internal/auth"
 	"github.com/wamux/wamux/internal/config"
 	"github.com/wamux/wamux/internal/httpapi"
+	"github.com/wamux/wamux/internal/inbox"
+	"github.com/wamux/wamux/internal/media"
 	"github.com/wamux/wamux/internal/storage"
+	"github.com/wamux/wamux/internal/waba"
 )
 
 // app is the wired-up process: the pool and the services over it.
@@ -25,6 +29,9 @@ type app struct {
 	pool     *pgxpool.Pool
 	auth     *auth.Authenticator
 	accounts *accounts.Service
+	provider waba.Provider
+	media    *media.Service
+	inbox    *inbox.Service
 }
 
 func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, migrate bool) (*app, error) {
@@ -42,11 +49,43 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, migrat
 		}
 	}
 	verifier := auth.NewProviderKeyVerifier(cfg.ProviderKeyURL, cfg.ProviderKeyCacheTTL, logger)
-	a := auth.NewAuthenticator(pool, verifier, logger)
-	return &app{cfg: cfg, logger: logger, pool: pool, auth: a, accounts: accounts.New(pool, a)}, nil
+	a := &app{cfg: cfg, logger: logger, pool: pool, auth: auth.NewAuthenticator(pool, verifier, logger)}
+	a.accounts = accounts.New(pool, a.auth)
+
+	// The sandbox reports statuses through wamux's own inbound path, which
+	// needs the inbox, which needs the provider: close the loop through a.
+	a.provider, err = waba.New(waba.Config{
+		Name: cfg.Provider, URL: cfg.ProviderURL, Token: cfg.ProviderToken, PhoneNumberID: cfg.PhoneNumberID,
+		Logger: logger, Deliver: a.deliver,
+	})
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	if err := os.MkdirAll(cfg.MediaDir, 0o750); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("create media directory %s: %w", cfg.MediaDir, err)
+	}
+	a.media = media.New(media.Config{Pool: pool, Dir: cfg.MediaDir, Provider: a.provider, Logger: logger, BaseURL: cfg.BaseURL})
+	a.inbox = inbox.New(inbox.Config{Pool: pool, Media: a.media, Provider: a.provider, Logger: logger})
+	return a, nil
 }
 
-func (a *app) close() { a.pool.Close() }
+// deliver is the sandbox provider's way into the inbound path.
+func (a *app) deliver(ctx context.Context, body []byte) error {
+	n, err := waba.ParseNotification(body)
+	if err != nil {
+		return err
+	}
+	return a.inbox.Ingest(ctx, n)
+}
+
+func (a *app) close() {
+	if c, ok := a.provider.(interface{ Close() }); ok {
+		c.Close()
+	}
+	a.pool.Close()
+}
 
 func runMigrate(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	a, err := openApp(ctx, cfg, logger, true)
@@ -70,7 +109,18 @@ func runServe(ctx context.Context, cfg config.Config, logger *slog.Logger) error
 // serve runs the HTTP server until ctx ends, then drains it. ready, when
 // set, is called with the bound address once the listener is open.
 func (a *app) serve(ctx context.Context, ready func(addr string)) error {
-	e, err := httpapi.New(httpapi.Deps{Config: a.cfg, Logger: a.logger, Pool: a.pool, Auth: a.auth, Accounts: a.accounts})
+	// The committer outlives the HTTP server's drain: requests still in
+	// flight at SIGTERM get their commit and their 200.
+	commitCtx, stopCommitter := context.WithCancel(context.WithoutCancel(ctx))
+	committer := inbox.NewCommitter(a.inbox, a.logger)
+	committed := make(chan struct{})
+	go func() { committer.Run(commitCtx); close(committed) }()
+	defer func() { stopCommitter(); <-committed }()
+
+	e, err := httpapi.New(httpapi.Deps{
+		Config: a.cfg, Logger: a.logger, Pool: a.pool, Auth: a.auth, Accounts: a.accounts,
+		Media: a.media, Inbox: a.inbox, Inbound: committer,
+	})
 	if err != nil {
 		return err
 	}
@@ -87,6 +137,10 @@ func (a *app) serve(ctx context.Context, ready func(addr string)) error {
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
 	}
 	go a.housekeeping(ctx)
+	go a.media.Run(ctx)
+	if a.cfg.AppSecret == "" && a.cfg.InboundToken == "" {
+		a.logger.WarnContext(ctx, "the provider webhook accepts unsigned notifications: set WAMUX_APP_SECRET or WAMUX_INBOUND_TOKEN")
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -5,6 +5,7 @@
 //	wamux createadmin --username U [--password P]
 //	                                 create (or promote) an admin; prints an API token last
 //	wamux token USERNAME             print a new API token for an active user
+//	wamux inject --text T            post an inbound customer message to a running wamux (sandbox demos)
 //	wamux dev                        a complete local instance (make run): finds or starts
 //	                                 PostgreSQL, migrates, ensures an admin, prints its token, serves
 //
@@ -47,6 +48,7 @@ commands:
   migrate      apply pending database migrations
   createadmin  --username U [--password P]: create or promote an admin, print an API token
   token        USERNAME: print a new API token for an active user
+  inject       [--from WA_ID] [--name NAME] --text T: post an inbound message to a running wamux
   dev          run a complete local instance (what make run does)
 `
 
@@ -77,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return runCreateAdmin(ctx, cfg, logger, rest, stdout, stderr)
 	case "token":
 		return runToken(ctx, cfg, logger, rest, stdout, stderr)
+	case "inject":
+		return runInject(ctx, cfg, rest, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, usage)
 		return errUsage

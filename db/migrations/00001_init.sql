@@ -241,7 +241,8 @@ CREATE TABLE messages (
     -- `errors` of a failed status, as the provider sent them.
     status_errors jsonb       NULL,
     -- The message timestamp (the provider's for inbound, the send time for outbound),
-    -- whole seconds because the API's before_time/since_time/marks are whole seconds.
+    -- whole seconds because the API's before_time/since_time/marks are whole seconds
+    -- (outbound: to_timestamp(floor(extract(epoch FROM now())))).
     ts            timestamptz NOT NULL CHECK (extract(epoch FROM ts) = trunc(extract(epoch FROM ts))),
     created_at    timestamptz NOT NULL DEFAULT now()
 );
@@ -403,8 +404,10 @@ CREATE TABLE chat_assignment_events (
     -- Why an engine assigned: e.g. {"engine": "default", "rule_id": 3, "method": "round_robin"}
     -- or {"engine": "custom", "response": {...}}. Null for manual assignments.
     reason                     jsonb       NULL,
-    CHECK (NOT (assigned_user_set_id IS NOT NULL AND assigned_user_was_cleared)),
-    CHECK (NOT (assigned_group_set_id IS NOT NULL AND assigned_group_was_cleared))
+    CONSTRAINT chat_assignment_events_user_set_or_cleared
+        CHECK (NOT (assigned_user_set_id IS NOT NULL AND assigned_user_was_cleared)),
+    CONSTRAINT chat_assignment_events_group_set_or_cleared
+        CHECK (NOT (assigned_group_set_id IS NOT NULL AND assigned_group_was_cleared))
 );
 
 -- GET /api/v1/chat_assignment_events/?wa_id=&since_time=&before_time= : one chat, newest first; also the chats FK cascade
@@ -529,7 +532,7 @@ CREATE TABLE webhook_deliveries (
     event_count    integer     NOT NULL DEFAULT 0 CHECK (event_count >= 0)
 );
 
--- GET /api/v1/waba_webhooks/{id}/ (recent deliveries, newest first); also the waba_webhooks FK cascade
+-- webhook diagnostics (an admin reads one webhook's recent deliveries, newest first); also the waba_webhooks FK cascade
 CREATE INDEX webhook_deliveries_webhook_idx ON webhook_deliveries (webhook_id, attempted_at DESC);
 
 -- delivery-log retention job: DELETE ... WHERE attempted_at < now() - retention
@@ -557,7 +560,7 @@ CREATE TABLE rule_engine (
     leased_by            text        NULL,
     lease_expires_at     timestamptz NULL,
     updated_at           timestamptz NOT NULL DEFAULT now(),
-    CHECK (mode <> 'custom' OR url IS NOT NULL)
+    CONSTRAINT rule_engine_custom_needs_url CHECK (mode <> 'custom' OR url IS NOT NULL)
 );
 
 INSERT INTO rule_engine (id) VALUES (1);
@@ -617,7 +620,7 @@ CREATE TABLE media (
     uploaded_by       bigint      NULL REFERENCES users (id) ON DELETE SET NULL,
     created_at        timestamptz NOT NULL DEFAULT now(),
     updated_at        timestamptz NOT NULL DEFAULT now(),
-    CHECK (fetch_state <> 'fetched' OR storage_path IS NOT NULL)
+    CONSTRAINT media_fetched_has_path CHECK (fetch_state <> 'fetched' OR storage_path IS NOT NULL)
 );
 
 -- inbound webhook: media row for a provider media id (idempotent upsert); GET /api/v1/media/{id}/ is the PK

@@ -10,7 +10,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -20,7 +19,6 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/runtime"
-	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
 // ServerInterface represents all server handlers.
@@ -88,9 +86,6 @@ type ServerInterface interface {
 	// CreateMedia Upload a media file
 	// (POST /api/v1/media/)
 	CreateMedia(ctx echo.Context) error
-	// GetMedia Download a media file
-	// (GET /api/v1/media/{id}/)
-	GetMedia(ctx echo.Context, id openapi_types.UUID, params GetMediaParams) error
 	// ListMessageTaggingEvents List Message tagging events
 	// (GET /api/v1/message_tagging_events/)
 	ListMessageTaggingEvents(ctx echo.Context, params ListMessageTaggingEventsParams) error
@@ -247,12 +242,6 @@ type ServerInterface interface {
 	// CheckWabaContacts Check contacts with the provider
 	// (POST /api/v1/waba/contacts/)
 	CheckWabaContacts(ctx echo.Context) error
-	// VerifyWabaWebhook Verify the provider webhook
-	// (GET /api/v1/waba/webhook/)
-	VerifyWabaWebhook(ctx echo.Context, params VerifyWabaWebhookParams) error
-	// ReceiveWabaWebhook Receive a provider notification
-	// (POST /api/v1/waba/webhook/)
-	ReceiveWabaWebhook(ctx echo.Context, params ReceiveWabaWebhookParams) error
 	// ListWabaWebhooks List WABA Webhooks
 	// (GET /api/v1/waba_webhooks/)
 	ListWabaWebhooks(ctx echo.Context, params ListWabaWebhooksParams) error
@@ -693,42 +682,6 @@ func (w *ServerInterfaceWrapper) CreateMedia(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.CreateMedia(ctx)
-	return err
-}
-
-// GetMedia converts echo context to params.
-func (w *ServerInterfaceWrapper) GetMedia(ctx echo.Context) error {
-	var err error
-	// ------------- Path parameter "id" -------------
-	var id openapi_types.UUID
-
-	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
-	}
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params GetMediaParams
-
-	headers := ctx.Request().Header
-	// ------------- Optional header parameter "If-None-Match" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
-		var IfNoneMatch string
-		n := len(valueList)
-		if n != 1 {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
-		}
-
-		params.IfNoneMatch = &IfNoneMatch
-	}
-
-	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetMedia(ctx, id, params)
 	return err
 }
 
@@ -1638,88 +1591,6 @@ func (w *ServerInterfaceWrapper) CheckWabaContacts(ctx echo.Context) error {
 	return err
 }
 
-// VerifyWabaWebhook converts echo context to params.
-func (w *ServerInterfaceWrapper) VerifyWabaWebhook(ctx echo.Context) error {
-	var err error
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params VerifyWabaWebhookParams
-	// ------------- Required query parameter "hub.mode" -------------
-
-	err = runtime.BindQueryParameterWithOptions("form", true, true, "hub.mode", ctx.QueryParams(), &params.HubMode, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hub.mode: %s", err))
-	}
-
-	// ------------- Required query parameter "hub.verify_token" -------------
-
-	err = runtime.BindQueryParameterWithOptions("form", true, true, "hub.verify_token", ctx.QueryParams(), &params.HubVerifyToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hub.verify_token: %s", err))
-	}
-
-	// ------------- Required query parameter "hub.challenge" -------------
-
-	err = runtime.BindQueryParameterWithOptions("form", true, true, "hub.challenge", ctx.QueryParams(), &params.HubChallenge, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hub.challenge: %s", err))
-	}
-
-	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.VerifyWabaWebhook(ctx, params)
-	return err
-}
-
-// ReceiveWabaWebhook converts echo context to params.
-func (w *ServerInterfaceWrapper) ReceiveWabaWebhook(ctx echo.Context) error {
-	var err error
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params ReceiveWabaWebhookParams
-	// ------------- Optional query parameter "token" -------------
-
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "token", ctx.QueryParams(), &params.Token, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
-	}
-
-	headers := ctx.Request().Header
-	// ------------- Optional header parameter "X-Hub-Signature-256" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("X-Hub-Signature-256")]; found {
-		var XHubSignature256 string
-		n := len(valueList)
-		if n != 1 {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Hub-Signature-256, got %d", n))
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "X-Hub-Signature-256", valueList[0], &XHubSignature256, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Hub-Signature-256: %s", err))
-		}
-
-		params.XHubSignature256 = &XHubSignature256
-	}
-	// ------------- Optional header parameter "X-Wamux-Token" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("X-Wamux-Token")]; found {
-		var XWamuxToken string
-		n := len(valueList)
-		if n != 1 {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Wamux-Token, got %d", n))
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "X-Wamux-Token", valueList[0], &XWamuxToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Wamux-Token: %s", err))
-		}
-
-		params.XWamuxToken = &XWamuxToken
-	}
-
-	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ReceiveWabaWebhook(ctx, params)
-	return err
-}
-
 // ListWabaWebhooks converts echo context to params.
 func (w *ServerInterfaceWrapper) ListWabaWebhooks(ctx echo.Context) error {
 	var err error
@@ -1973,8 +1844,6 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/api/v1/waba_webhooks/:id/", wrapper.UpdateWabaWebhook, options.OperationMiddlewares["updateWabaWebhook"]...)
 	router.GET(options.BaseURL+"/api/v1/waba_webhooks/:id/deliveries/", wrapper.ListWabaWebhookDeliveries, options.OperationMiddlewares["listWabaWebhookDeliveries"]...)
 	router.POST(options.BaseURL+"/api/v1/waba_webhooks/:id/replay/", wrapper.ReplayWabaWebhook, options.OperationMiddlewares["replayWabaWebhook"]...)
-	router.GET(options.BaseURL+"/api/v1/waba/webhook/", wrapper.VerifyWabaWebhook, options.OperationMiddlewares["verifyWabaWebhook"]...)
-	router.POST(options.BaseURL+"/api/v1/waba/webhook/", wrapper.ReceiveWabaWebhook, options.OperationMiddlewares["receiveWabaWebhook"]...)
 	router.GET(options.BaseURL+"/ws/", wrapper.ConnectWebsocket, options.OperationMiddlewares["connectWebsocket"]...)
 	router.GET(options.BaseURL+"/api/v1/rule_engine/", wrapper.GetRuleEngine, options.OperationMiddlewares["getRuleEngine"]...)
 	router.PUT(options.BaseURL+"/api/v1/rule_engine/", wrapper.UpdateRuleEngine, options.OperationMiddlewares["updateRuleEngine"]...)
@@ -1995,7 +1864,6 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/v1/templates/", wrapper.CreateTemplate, options.OperationMiddlewares["createTemplate"]...)
 	router.DELETE(options.BaseURL+"/api/v1/templates/:name/", wrapper.DeleteTemplate, options.OperationMiddlewares["deleteTemplate"]...)
 	router.POST(options.BaseURL+"/api/v1/media/", wrapper.CreateMedia, options.OperationMiddlewares["createMedia"]...)
-	router.GET(options.BaseURL+"/api/v1/media/:id/", wrapper.GetMedia, options.OperationMiddlewares["getMedia"]...)
 	router.GET(options.BaseURL+"/api/v1/contacts/", wrapper.ListContacts, options.OperationMiddlewares["listContacts"]...)
 	router.GET(options.BaseURL+"/api/v1/contacts/:wa_id/", wrapper.GetContact, options.OperationMiddlewares["getContact"]...)
 	router.POST(options.BaseURL+"/api/v1/waba/contacts/", wrapper.CheckWabaContacts, options.OperationMiddlewares["checkWabaContacts"]...)
@@ -2154,8 +2022,6 @@ type TooManyRequestsJSONResponse struct {
 
 	Headers TooManyRequestsResponseHeaders
 }
-
-type UnauthorizedJSONResponse Error
 
 type UnsupportedMediaTypeJSONResponse Error
 
@@ -3931,109 +3797,6 @@ type CreateMediadefaultJSONResponse struct {
 }
 
 func (response CreateMediadefaultJSONResponse) VisitCreateMediaResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(response.StatusCode)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetMediaRequestObject struct {
-	Id     openapi_types.UUID `json:"id"`
-	Params GetMediaParams
-}
-
-type GetMediaResponseObject interface {
-	VisitGetMediaResponse(w http.ResponseWriter) error
-}
-
-type GetMedia200ResponseHeaders struct {
-	ContentLength *int
-	ETag          *string
-}
-
-type GetMedia200AsteriskResponse struct {
-	Body          io.Reader
-	Headers       GetMedia200ResponseHeaders
-	ContentType   string
-	ContentLength int64
-}
-
-func (response GetMedia200AsteriskResponse) VisitGetMediaResponse(w http.ResponseWriter) error {
-
-	w.Header().Set("Content-Type", response.ContentType)
-	if response.ContentLength != 0 {
-		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
-	}
-	if response.Headers.ContentLength != nil {
-		w.Header().Set("Content-Length", fmt.Sprint(*response.Headers.ContentLength))
-	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
-	w.WriteHeader(200)
-
-	if closer, ok := response.Body.(io.ReadCloser); ok {
-		defer closer.Close()
-	}
-	_, err := io.Copy(w, response.Body)
-	return err
-}
-
-type GetMedia304ResponseHeaders struct {
-	ETag *string
-}
-
-type GetMedia304Response struct {
-	Headers GetMedia304ResponseHeaders
-}
-
-func (response GetMedia304Response) VisitGetMediaResponse(w http.ResponseWriter) error {
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
-	w.WriteHeader(304)
-	return nil
-}
-
-type GetMedia403JSONResponse struct{ ForbiddenJSONResponse }
-
-func (response GetMedia403JSONResponse) VisitGetMediaResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(403)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetMedia404JSONResponse struct{ NotFoundJSONResponse }
-
-func (response GetMedia404JSONResponse) VisitGetMediaResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(404)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetMediadefaultJSONResponse struct {
-	Body       ValidationError
-	StatusCode int
-}
-
-func (response GetMediadefaultJSONResponse) VisitGetMediaResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8588,168 +8351,6 @@ func (response CheckWabaContactsdefaultJSONResponse) VisitCheckWabaContactsRespo
 	return err
 }
 
-type VerifyWabaWebhookRequestObject struct {
-	Params VerifyWabaWebhookParams
-}
-
-type VerifyWabaWebhookResponseObject interface {
-	VisitVerifyWabaWebhookResponse(w http.ResponseWriter) error
-}
-
-type VerifyWabaWebhook200TextResponse string
-
-func (response VerifyWabaWebhook200TextResponse) VisitVerifyWabaWebhookResponse(w http.ResponseWriter) error {
-
-	w.Header().Set("Content-Type", "text/plain")
-	w.WriteHeader(200)
-
-	_, err := w.Write([]byte(fmt.Sprint(response)))
-	return err
-}
-
-type VerifyWabaWebhook400JSONResponse struct{ BadRequestJSONResponse }
-
-func (response VerifyWabaWebhook400JSONResponse) VisitVerifyWabaWebhookResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(400)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type VerifyWabaWebhook403JSONResponse Error
-
-func (response VerifyWabaWebhook403JSONResponse) VisitVerifyWabaWebhookResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(403)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type VerifyWabaWebhookdefaultJSONResponse struct {
-	Body       ValidationError
-	StatusCode int
-}
-
-func (response VerifyWabaWebhookdefaultJSONResponse) VisitVerifyWabaWebhookResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(response.StatusCode)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ReceiveWabaWebhookRequestObject struct {
-	Params ReceiveWabaWebhookParams
-	Body   *ReceiveWabaWebhookJSONRequestBody
-}
-
-type ReceiveWabaWebhookResponseObject interface {
-	VisitReceiveWabaWebhookResponse(w http.ResponseWriter) error
-}
-
-type ReceiveWabaWebhook200JSONResponse Empty
-
-func (response ReceiveWabaWebhook200JSONResponse) VisitReceiveWabaWebhookResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(200)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ReceiveWabaWebhook400JSONResponse struct{ BadRequestJSONResponse }
-
-func (response ReceiveWabaWebhook400JSONResponse) VisitReceiveWabaWebhookResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(400)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ReceiveWabaWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
-
-func (response ReceiveWabaWebhook401JSONResponse) VisitReceiveWabaWebhookResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(401)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ReceiveWabaWebhook413JSONResponse struct{ PayloadTooLargeJSONResponse }
-
-func (response ReceiveWabaWebhook413JSONResponse) VisitReceiveWabaWebhookResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(413)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ReceiveWabaWebhook415JSONResponse struct {
-	UnsupportedMediaTypeJSONResponse
-}
-
-func (response ReceiveWabaWebhook415JSONResponse) VisitReceiveWabaWebhookResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(415)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ReceiveWabaWebhookdefaultJSONResponse struct {
-	Body       ValidationError
-	StatusCode int
-}
-
-func (response ReceiveWabaWebhookdefaultJSONResponse) VisitReceiveWabaWebhookResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(response.StatusCode)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type ListWabaWebhooksRequestObject struct {
 	Params ListWabaWebhooksParams
 }
@@ -9595,9 +9196,6 @@ type StrictServerInterface interface {
 	// CreateMedia Upload a media file
 	// (POST /api/v1/media/)
 	CreateMedia(ctx context.Context, request CreateMediaRequestObject) (CreateMediaResponseObject, error)
-	// GetMedia Download a media file
-	// (GET /api/v1/media/{id}/)
-	GetMedia(ctx context.Context, request GetMediaRequestObject) (GetMediaResponseObject, error)
 	// ListMessageTaggingEvents List Message tagging events
 	// (GET /api/v1/message_tagging_events/)
 	ListMessageTaggingEvents(ctx context.Context, request ListMessageTaggingEventsRequestObject) (ListMessageTaggingEventsResponseObject, error)
@@ -9754,12 +9352,6 @@ type StrictServerInterface interface {
 	// CheckWabaContacts Check contacts with the provider
 	// (POST /api/v1/waba/contacts/)
 	CheckWabaContacts(ctx context.Context, request CheckWabaContactsRequestObject) (CheckWabaContactsResponseObject, error)
-	// VerifyWabaWebhook Verify the provider webhook
-	// (GET /api/v1/waba/webhook/)
-	VerifyWabaWebhook(ctx context.Context, request VerifyWabaWebhookRequestObject) (VerifyWabaWebhookResponseObject, error)
-	// ReceiveWabaWebhook Receive a provider notification
-	// (POST /api/v1/waba/webhook/)
-	ReceiveWabaWebhook(ctx context.Context, request ReceiveWabaWebhookRequestObject) (ReceiveWabaWebhookResponseObject, error)
 	// ListWabaWebhooks List WABA Webhooks
 	// (GET /api/v1/waba_webhooks/)
 	ListWabaWebhooks(ctx context.Context, request ListWabaWebhooksRequestObject) (ListWabaWebhooksResponseObject, error)
@@ -10700,32 +10292,6 @@ func (sh *strictHandler) CreateMedia(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(CreateMediaResponseObject); ok {
 		return validResponse.VisitCreateMediaResponse(ctx.Response())
-	} else if response != nil {
-		return fmt.Errorf("unexpected response type: %T", response)
-	}
-	return nil
-}
-
-// GetMedia operation middleware
-func (sh *strictHandler) GetMedia(ctx echo.Context, id openapi_types.UUID, params GetMediaParams) error {
-	var request GetMediaRequestObject
-
-	request.Id = id
-	request.Params = params
-
-	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.GetMedia(ctx.Request().Context(), request.(GetMediaRequestObject))
-	}
-	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "GetMedia")
-	}
-
-	response, err := handler(ctx, request)
-
-	if err != nil {
-		return err
-	} else if validResponse, ok := response.(GetMediaResponseObject); ok {
-		return validResponse.VisitGetMediaResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -13040,79 +12606,6 @@ func (sh *strictHandler) CheckWabaContacts(ctx echo.Context) error {
 	return nil
 }
 
-// VerifyWabaWebhook operation middleware
-func (sh *strictHandler) VerifyWabaWebhook(ctx echo.Context, params VerifyWabaWebhookParams) error {
-	var request VerifyWabaWebhookRequestObject
-
-	request.Params = params
-
-	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.VerifyWabaWebhook(ctx.Request().Context(), request.(VerifyWabaWebhookRequestObject))
-	}
-	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "VerifyWabaWebhook")
-	}
-
-	response, err := handler(ctx, request)
-
-	if err != nil {
-		return err
-	} else if validResponse, ok := response.(VerifyWabaWebhookResponseObject); ok {
-		return validResponse.VisitVerifyWabaWebhookResponse(ctx.Response())
-	} else if response != nil {
-		return fmt.Errorf("unexpected response type: %T", response)
-	}
-	return nil
-}
-
-// ReceiveWabaWebhook operation middleware
-func (sh *strictHandler) ReceiveWabaWebhook(ctx echo.Context, params ReceiveWabaWebhookParams) error {
-	var request ReceiveWabaWebhookRequestObject
-
-	request.Params = params
-
-	var body ReceiveWabaWebhookJSONRequestBody
-	var err error
-	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
-		// A request validator built on kin-openapi's openapi3filter with
-		// KeepValidatedValue leaves the value it validated on the body. Bind
-		// that value, matching member names exactly, so the handler receives
-		// what was validated instead of a second, case-insensitive decode.
-		// Otherwise bind only the request body, so that path and query
-		// parameters are not also bound into the body struct.
-		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-			err = binder.BindBody(ctx, &body)
-		}
-	} else {
-		// A custom binder is installed on the Echo instance; defer to it
-		// entirely, since echo.Binder does not expose body-only binding and
-		// the binder may do more than decode (for example call ctx.Validate).
-		err = ctx.Bind(&body)
-	}
-	if err != nil {
-		return err
-	}
-	request.Body = &body
-
-	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ReceiveWabaWebhook(ctx.Request().Context(), request.(ReceiveWabaWebhookRequestObject))
-	}
-	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ReceiveWabaWebhook")
-	}
-
-	response, err := handler(ctx, request)
-
-	if err != nil {
-		return err
-	} else if validResponse, ok := response.(ReceiveWabaWebhookResponseObject); ok {
-		return validResponse.VisitReceiveWabaWebhookResponse(ctx.Response())
-	} else if response != nil {
-		return fmt.Errorf("unexpected response type: %T", response)
-	}
-	return nil
-}
-
 // ListWabaWebhooks operation middleware
 func (sh *strictHandler) ListWabaWebhooks(ctx echo.Context, params ListWabaWebhooksParams) error {
 	var request ListWabaWebhooksRequestObject
@@ -13513,647 +13006,614 @@ func (sh *strictHandler) ConnectWebsocket(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1pciO3uii4FTyeG2GyDkWRGmpghcOPVaUqy65B1mC/c4t1lWAmSOZREqAToCi6niJ6B72C/tfRa+j1",
-	"vA30FjrwfQByAidJ5edzryJOHJeYmRg+fPjm4WstFJOp4IwrWet+rU1pSidMsRT+6kkZjziL3qViNtU/",
-	"REyGaTxVseC1bu1tnCiWEsGTBYkVm0gihuT1mCpJqPmSKEHUmBE5ZWE8jFlEYKwWObuKp0SNY0lgSv1e",
-	"FMtpQhd9zq5ZulDjmI/g23CWpoyrZEESMRqxiMScXEiWkjGVhIYhk5Io0SLnY0auaTJjJJbwYcwVG7GU",
-	"xBHjSs+eEjHsc/0IVvESlw7/xi9g2FgSSiZsMoD3SUg5GTAykywidaHGLJVkFF8zctBuN1p9XmvWYg2N",
-	"32csXdSaNU4nrNatWQhcjgB4zZoMx2xCNRTVYqrfMMur3d42HaTPxQd2L0AvA1YV4iIlCaPXDAESsSGd",
-	"JYoEQ5pIFujhJGOkdBQ+sPfCkE2VJIFKZyzYNQNsABglLiesABiziFoXxmhaQA2ESBjlAKhXbChSdh5P",
-	"PGA6+XR2/D+IiidMKjqZkrpkoeCRbLTIKVOzlMs8COsTJiUdMakhwa71DWgQNaaK0JQRkUQs1X/yDHf7",
-	"vM5uwmQm42umT77PzzU45VjMksjhyHzMOIkn04RNNNrxEZFhKpJEn5mG4XXM5mSYignhbM6k0qDWs0mF",
-	"MGM3VH9c63aedvYODw5ePN/zA3IAoLjU+y1AcRLzeDKb1Lrtpg/VAG/ex5NYVSH4cWaxPmVylih9wiQF",
-	"2JEpS8mUjliLvMFjgoeddru15KATmMN7vp12u1mb0BtcZ6cNf9pld7zLvs+KN17gdkv6QNOrnjxlIYuv",
-	"WfQ2oaPq+vQ7hCaJWROLiEM7KklqviWDBVmIGalrBCle3EaL/EPMCGd4x2eSERZrKgR3uc/dZQ5OPp2d",
-	"k106jXevO7sTml5dUnlpZ9iFK33F2FRPlJIklkpDjbN5tqJ6wNn80v4ZALUM7IihxpvdoEFmU6DWVLEm",
-	"mfFE0wEY8rfeqx75jQ3GQlyRSDBJYkWGItVP4bb0uCPJcFM0HSHDhI66JOgEpC5SQvmCcMF3/mCpQGLe",
-	"IHorskmCdqC3SQeScYXjc6GQ7OtX+lzfRaYsJTS3qwx3vWlGwzHQz/KN8+NJGZZ+nM7ji//mfRoOJfPg",
-	"8DnwqljFNCExj9gNkof5OA7HOXTWmzJIvgyjBc6wBTU4YzQNx0tZzmBBKFHsRpHpOKWSkXpIJduJuWRc",
-	"xkqzQTkbSJVqOjehKhw38ETElKVUj0Vy4xJJFxL31efDmCWRBGIrYREsWs408A0fF8W5cS8xD/8E1kAV",
-	"ijR0onmnG1KkgHJlpkHqMX9AnoGcQmMF4veWPENqEG3NMn6jx9EvMFAFsL9pqtCbTsnxG7vYlCVUsQgu",
-	"GFK0UHBFQ/WdJNOx4IxwINpNEsWjWCHkG638NmoHzzt7+/i/JRgxp5dxVCbe7xkfqbHhL2UEuW3WUian",
-	"gksG0u0rGr2jis0pbEuvkXG4nXQ6TeIQsHf3n1Jv82u2NA0AReOk1q3V/9bZ77QPnjXIKdthfERHcHyW",
-	"0nTJB0NyhjROkHxLxvWph1TT8YlIGWLL3gEZi1kqyZheMzKlUiMFnJUR6qQSE5aShAJFmyaxlfhiaaDZ",
-	"qt3mgfFvKRvWurW/7Wby/S4+lbtHaSpSBEiVELkDfTWTMdfEvXdyTKapuI61RIREGsRgMptKlTI6adgN",
-	"ipSk7J8s1KePmPD7jEn1kgQIs4CENE1j4AzSggkW/opGp/jydmfBJnAUn2tHXJMrqnlGHBH4mdAoSpmU",
-	"rdqXZm0mWYqY87kGNxDIj5b19SLjlEWt2peNIfirngUWtRKWZv96lglNhiKdIJBoNnvMYcUt8hZ+YXo4",
-	"/fYUmRS+p0QeYBIg9sbynTuhbo9Ill6zFCckIgS9IdoCiTYAQY8vCGIKziIVVTNJ6lomMIsiB+3DJjlo",
-	"P22Sw3Zbw+awvW9YyEBECw2i4GvfLLxf65J+rdVq9Wu3KAwApMTQwAmh1yQDocaG7wxQuApKyw1gp29F",
-	"OoijiPG7QnGmxppe46skTBlomjSRZM5SpuUTe3Oih7ifH4XB78pMdpYm3LvXZ6dvSThm4ZW9mXXJpNRr",
-	"pDM1Fmn8B6y40dRA1F/QbCcs0jwJ1GC9fpokYo7UJkKCAzv5KNRbMePRHSH3UWjRcMYfCixyFo6JGGja",
-	"A3uKlV3/dSzjQcKsVFjdqN3OsWW/7D6bkrPpVKQKsc7wvmE8mqUsWkNaH4qAbzwh0PJpMhvFvOHkabsB",
-	"ZC1OioPFndBFImh0LsR7mo7YHaFk6DxebyUESfRgD7X7ND96LHFwI5OB1IZkj6LRAmY9F+ID5QuzLnnP",
-	"bc2pJGqcCqUSFrXI0c0U+SG9pnFCNSbGnDxtEyOAPsi+hSATrTlRpdhkquRLrTKkC0KHiuH95k5NNvPq",
-	"VQSn+q2dnn4r0PLXmNHImP5yj6pC35kZQwkyp7EiaInASWM+aq22dukNXHBLiO58246RcxIZjzhVs/TB",
-	"UcgSwALFqA8osPBJLCXI6XZ2/aMcU33tJAtTphqwngvuKMIHFsX0HKBxpw3nhiITPRbRoCX9mtbPdqcJ",
-	"jXm/ps/VbOCbXCkw/hGzelxAkVJklATvWAs0CDMRGJVDFV/Dq6egzFbRC3/XyEo5oe71LgmUuGI8AKOC",
-	"Jt1gB01FwkhAp9OA1J2yL3jImob+RiBEcxLFTDaafRRe57FkTiwtKVFfazBPrVt7Ttng4GB4SPc7zw8P",
-	"9qL9vcGgs9/uvIiePu+8eH7w9Blje51hW0N6mmoYqBiVC3tq5b291tQ5nSCorElC74cLvkOnU9yXvkEl",
-	"9aVpF1WxHuifre5loKXpjRlLDzXVhCHVL//H5/bOC7oz/PL1oH37b9VZbt0vyEz1vL1pfCoEomoUxXpa",
-	"mpwUdqtFW6pq3dosjX1LL674fcyvpGXImiOlTIpZGjLZdf8kWlgnO/1Zu73PCB1IkcwUIxen71vFowKz",
-	"VK1bGys1ld3d3YWYpa0Blaw1S5NWKCZF+1WtWQOD/Eaf4Jv6Gyt6b/KVfVd/N2WpFHyjz8yr+itFRxt9",
-	"ot/T7wPObPIBvKi/mNMBvZyjrW6jLwsf7Na8eAKGfS1BnTJq6FjZWLAglKSzhBHGRzFnZEIjBrfcfUvq",
-	"xsInUhLwWZLgdc9ekPgRWKbQQFpECMrlXDMt/W2zhvPUus5O16wlVDEeLi4n0r6kV3QZR7XufuUe29GW",
-	"4b5KZ8xHNHMbYlzz4kyPLwAAx9fqQbOmF6MlBDtqBcJ2M1W4xuG4MGzEQlQ69EezidZ6MwDgMrRWXLmo",
-	"ediUZ/lRzEkinFOushUlxJW+1bilFRtyokAO8j6bKNgTNZM91bMYCmcdVTjpJrOA3Qd1fA0HA8QvPgye",
-	"qfH5EiprdAenOxFl6S6iYeuhOcgScn/GeKTVGypJ0MsvqEuQEwDJDOFrpJ7B1iwgDy5cxkpo5Sw3JWaX",
-	"U1OXAWpKpZyLNAIjr5abanljTW3KFGJKETjZVznm434s76lZm6exYp94skAkuc3P8XUNBNybzWwGHzys",
-	"knWSimGcMD8OOZVsYFWyKb5u8dta84o0DS1ZtW6tQ87QcHKmUsZUk5xN9aLB/tEkr3vkxUG73amVSdLb",
-	"lMkxGaSMRujTJRORciOrGyNaTY7F9L+bWTXtrzVr1xrkIdVP3woREcrBgx+iKXbOBjJW+kQ+Ow6S+34X",
-	"LGolemp3UgZODx9YMFjwtNaKE+WB3uT8DZsMZnbvEdQUDRVhO2BL9Izk8A5HqCLdzc5I7FTmy0C6Wia3",
-	"6PSrff82D/AKCzBPygsldarIREhF9oBRgoNjE5FtQm+O8d0995SmKV1U7oc90uK5NB1Y3IZXXZpfc1Ap",
-	"7uyYRzOpOajnCCxv682UmAgVX+tL+orRmVrom0EBX89oAut5nQiMZNA/9qZTmjK9vKNohsqX/jdXLFU0",
-	"Bsat/77WDPwkoZzbD89Yeh2Hep63Mac8ZPDrK8qv8NA91+RkNkjiMPflj0KxBF56L6IRfqe1w5Dirz8y",
-	"mqhxrVn7KPgO0Ae9GE1X0IpHEzuYhvrZWEyndnmnqHc0a+cpvTaTnKeUS6042m2eMqnoLKWwx09aHfIK",
-	"A6/H1EPUe1r7u2apRDY4j9WYCJ6jbMbbA1ynePeLITH6lyT5NKx1P6++CRCgc8qGtdsvPlELHqMWCi6n",
-	"uBAV08wEyY1krHx4iqb8my9TM7clS4S4mYdaoYHv5gs7Ac3Cs7TfxgI8mnNGFE2uIMpHtFAOlMoGAmw+",
-	"kfF3LQGCcch/yPzwYKseU7XRtvOhCX7emhm5nP+WC1UIsiiGSBVNO1Y4qUqpqI9VpqQjQ27NuRbo6yo4",
-	"fYJNndNRTo8ytLVpHJsw2zRlsDS/mvHGPe9CWEhgLx6MELTWinYWkUqwbTrfagELPFejWY1yA1D5CL0G",
-	"UKYhLhGwM6UJxEUAqtUCw4TRVBaVxRY55oSSk9756x+b8Ah1R+deS9hQ9fmMh2PKRyx6SWJ4/+K8+nYo",
-	"ZhwC6uxdLBuFyuTrwEcs9twBFnzYt+tpYYnrOXc6kjf7/mZqlY+ILRt/JW3abLocyq6JDbDXpOyr14Jp",
-	"Jp5vZJYqIhRwah+zGsdSiRRYKyjiXTIfC2LwAW1mBazDqBs9eJOMxbwJHHQ+Zry1ChsuTWCPBsOei1HQ",
-	"ewcwoWm0cDL42ZzKS0BsfSNN1GP58OzYVkwfCFWS0odxKtWlmfRsSic5K9fntYv60oQ3DvbMhTfvYQQQ",
-	"2rDA2g12rK+1kPJLfVyX1vJGEy1v6J9nkl0ircRT1L+B5qW34l432zN3wqpKqYDADzqd6gezNNncnnWw",
-	"t1tUGuWUTgbCy869EI8EZ5eDRR7IoHeuAvMJQ+iU4LyfwTmaxBl0S8A9pYMBCHUPDdwkWQJXXM2WkC0D",
-	"1mnjLuwJQo729188P2jfjfRZ7H5QURAJDfji8gHSIADE0tz+O0uGnqtbJX3MxGgyMsoRcKAyc4j8nIhr",
-	"JOflKOflFOCh5NBvCx7vTVsFIAg32AY+uft6L5Bo+ReMySAWwq5fWnEDQvKKxuoo3sxMmzrz92arqxjO",
-	"fSv1Ws6L7Otl3mCO2ykbyzdaf+5yr4ujNGwdJ/MLz9sLB2sMkm51maDqvTBrULLpI0Qrb3mGeMsE3HM6",
-	"AnXeI4dAVKQm8+N4aiJVSMSGMRgWMqEDA2IVhRBw0K3xmVY2PJ6vSqgku1EprXW/3iLbeQESea17WKHC",
-	"oVe5L52KDeV0PxcJSGzQS6/Tb1szq9nCefJpiu+R7BMSUUVb5AxjZrVKZ+NmBSfDVHC1wzh4PGVLrxBD",
-	"eZWAQEoCa4AhyICpOWOcyIWEON9d+IbskoFQsolXPr85PIaN7ozfh2HG0Edsz58cv4FFmqDfiCUMAn6p",
-	"ezMXHqenXiIaF9XTZQK+PcBzOvLdzvLVoiMtbGjMWIPhG4vbK1EdQtf8uN7UNAv/BJxbJoWHZmYaRXBD",
-	"vZfCI989CtFbCNE5omJwTe/1MIPGSLNtzhiewZwNLmM+EDeXoUhEqtnecNhut9t+yfGw3a7KiKE17q9i",
-	"nAYZe6HVrjYiaitYzcOKFgazRUpmHP9dlC4gHg1I0caixR0Iqpb7DGn5Lk8NNxMF8LjXHMLdhAZIrNiE",
-	"KuUYvsGLZp5UWaisYc9o7HoD9nG53N+DgTtg2CtYtY/fYAIGTRISCs4xqs9+dWJiKis8Gp9f2pjLS5PA",
-	"A2hVfmgvVu3gxbPhUxbSnad7z57uHLx4sb8zGLLBzuF+OBgMBvTpsP08y4R4LSZTyhfW7i4ziI6EGCXM",
-	"ObkujaeG4fTF/c9FelUrvQh0KQ5ZgVICqcNsJf1C7yhbSU+/TI7M9ps1yPa4RLOsb86JGMSVF2vd2t87",
-	"5PDwkLTbbdLZ2z+o3X7Rk2KADAApm/7n85Kd8tKnmnb8qqmJg5liXCv4lTNaavb0s+Apjcg5k6ogzxZ1",
-	"3NuqfLX05P3hbjLLVAM8q2BWDuuUwIw7GoLRskWOqAt/xvRlGfNRwvocJ30JqFwekUzowuaWZako+k38",
-	"CuNuINeZk8AYlcnxkHBhx+pzN5jWGzPDug12baJG6eyxlBM2maoFAXO3yffaxGRuJrTTmdBBj/k8w5J7",
-	"OkfwgZOgbLaNNbKT15gXnifoczqZ3UCIpBZSFU2uPGk6a6luifyZDTWXY9QKcleCVwX3PnGXnYX5qAYF",
-	"Bwsvyqyhbo8EbDkBW0cf/B6Ryp0FVDL3MxQTJoFaVH2tcTE0ZjaLI5+4YyNgSgkVdOL8cxnVmeaQoBqc",
-	"auKaiwP9HPMIahX48Mj47s0Zf1mr9+unZsUgbPvQvoImXzPyUg7QXRFD8p4OWNIkrDVqkT5gVr+2PHjk",
-	"MhfUcqegkHKEWmFQ3zbLRC9D52r0BD5BYs41ZVbUf4R+XHiDVTkgHtf7WemOPATA8VotAXnxqq0L3iq8",
-	"vR6Upa8tslnwlndbRbgqmfbOeqSZ4HI53volSul0hnf+dPbpo0t2Cr7eBkWy7HOWYYB/VV/nJjUPtG9K",
-	"xrMJ5TtaMYVMFZeh2XyY9LfNQuR/LC4iqsZzwZrXWwrNBD74L6lo0zMeBDEEq4Ns2eIwIU3TBckp8ZgO",
-	"rsYsTk2tGEliPmZprErgArNAs2ZeqnU/7zWfNV98KSrPcgMTgXWx38FIcOtnD8XN49aP32xmdHL7qRqe",
-	"ZN61DJlGwLWw8k9e4POYskqEzU+TLnj8+8w6VixhyruUD9s+wlGE78biofvI71MpIoXdJxmllGM1Ekzd",
-	"BWi1KjgKbNmQGQvS4lKXoi+6DT4wNRbRspjwCTy1hUPQpwGfockRDJ1KEIqL7vb5DglSMePRZSoGMQ9I",
-	"/VT/RU71X40uiblUFEV8GEaCmFiIVMhuA6EExtqBsfqckAnlnKWkTnmUfdFowbQJU8bmjsHrAam/Z6o0",
-	"KD5qdN302bxg9NUDQ1WjrJ6TnjfnXBoklF81iRR4g4vDh5STcCyELLtW9J8TyZJrJk1ciJFecsDSimhp",
-	"D96wOpjyOFpOfVDjGiwAc47fkHpWI0IyZazFemvfSbwDsuGhOftbX/o1dpglIpdzyXr2I8ciVSRlQ5Yy",
-	"KGbgUM234LLr/L7rX0Y+3hXoxvrQE/99XQqL3zQd9lVUgXonENiEKwA3XcqowhjS4SxJyGwaUVXmuH8t",
-	"3rGU8mP2sV60Yq7A0CM7WMEOyG/6UotJrBR6sxAdulDzIH9W/VqXwGmRfulwsSYC7L1fs4+Lx4mv2BPt",
-	"17TA6JV0fSh9zAeaxL0GD+86y3MRUcDqs4wzydkgk+tMBJ4N0kM7yjQVIQjVJHAlqbwaAdSJWmdAKuzj",
-	"V/jCG1bmeW9rc3sAKwpMEGMiZhGkOeL+upjmIVQ8tJIzgq2qxDuDSF6rWrXJ3+iAGl3bd32wPsZWo5nM",
-	"4OpY+VDcjUdzAcLLxov5SCtO0Sz0eReTOV1IEsw1UtPp1I8NE6ZoRBXdDldN8cnLNdplUQE0gQ0bBCti",
-	"6ZMtoXUGH3mV1GVoe8RVuthu5yZQZOOVFQmCzxixKtojq0SBtusi614FQjPvx9zF2e5m9oqXDqzsam3F",
-	"oxY5nwsix3TKMDYD09pZ1O1zLbc+eeIu+JMnSLhxzUh1La5e2rSVS2O0R2INPnL95uev/Voc6X+1Wi0g",
-	"43gs/VpXC7D6MRBJHNVePhwEqI1+8LXVat3efrn9chugyT9iSYzZXnRhdFjJrllqvPOx3hKP9ARmuhZu",
-	"6RPfOUnZJJYM94US+/7TdhTTRIxI9rzRJUpMdxJ2zRIXgS6DZo5mN0lg0T9o6rkCpEMBlEO74FdczA0L",
-	"QAhfsamqRF8zxOzPOYT97FhMLRe87rhBRj0/+xw7RVtvzrHTOTw8bLfbxnCbp3R6wlRMSu8gxtfmdBJH",
-	"rR9fjd5/OL/ofDzvzT+8OVp8+OOXX3uj3tm7V6evT4+O9z6eX7Q/Hn1of/zj6o9f/hjtffzn1c2nX3rf",
-	"6zvAboDoDUS0qHVrP8ZNCLBZEJFGLCV/O3jW6WgZQQsQc7r4oeR1rXWedZ632+32/rPsQsGY2SYK5NXh",
-	"Zq1INP2k0G253W7XPGSw1um099rt/Xb7oN0+bLdrt7c2KKLWab94/uzp4cH+HvwLFmQudnf5DandruKH",
-	"ZT9GHmG7zpWwcUrGOs5p6WrJaex4u7lOG89XoNcrWfXqjeJ7W21zI5a+etasElnzQZi/RYal8O1mXL+C",
-	"J34xIM9xV2/GvrnVZrbhzcU6sf7gQJOiNKHpVQbefLSKKbuq6TAUlIxiPiKBu/8B5q+Ui8qCB4cmSdV1",
-	"Z0oKXvr94kUnuikpWb2PpUHuE3izffyIySezRVTstreMKCntwacCQeEer/F8Nk0EjVw9Hs1hSnBGprNJ",
-	"0ZAoprub+E13LcPZyMl6W1XKfKnpvVyBFQtfyEqvB++OclWFYZVf4+h2N2gUcqCXZBH7sALASY7fYNaa",
-	"KWUQT+iIteJISwuRCGeQ3RVHgRaHrOmLR2j6+pC5JdY4OEvnPkRn7apjvpjaUJDyHc2OuEn0CT492GE8",
-	"FLbKRvHIL80jjYS/vvp0Om///G4ker1e7+PZxfjoYqT/eaT/79Xr3j/0f4dvw7Of9D/eXCRHv/x6erA3",
-	"OXn+x/NXv7yZ947Gv7zrjX+efDj+BT756fTi8Ci9+mk0Gn3/vf+IswWUd/Iq5jRd4Omal0jMzZbwFw1m",
-	"MSQDfNMGizlYDxaKbQRrt4g14P4wS1Q8palaDXcsGD2xLxP4v0A/CUh9ClbGlEUNKAyJ9l+zKTQvBPkl",
-	"BS0ClTTYDQ1VAtEOVf17eRmHlM4NKoDnTItk+k8oWqRJdL5AVhF2AFPfVbnHqW12Op4TcPm9ZaDnknSN",
-	"l6BOuY3oRfKQxFLtOE7FeDQVMVeNLqFkntLpFDNx9ZtBrqI4qkbcPPGrXjHKRkV1rS7ceJbiF+ocSMZV",
-	"o9XnQT6kK0BBMObSHTTUkKGK5io0Gz7pXcxLIFBoeBhT2eeBBqOmUkircgyY8qgJNt2Yh2ICBbHNvpsk",
-	"0HqDSSn1yrQPELCk8dIELS2N0N8oudzoIdvZvKy+/J1ENZDdKGMAS9lUX7BUw2ZO0yhXi72OcHHQdG8A",
-	"3W9snRm/vTxig582z2nQK76cydUpTQW0RDuw27NefMMWXrXzR3FE6uD2b/hznpYVScrB3c5w/IbUC9dA",
-	"M9KGdzPpUqE0v5tqnjwEuWlhFXJoc7vLy591TQNcia7qljRH37bAwqs0Xpr9BzHnuLz5WFjQO3pRSI+q",
-	"3FEg2+4PrEA2UzLWqEAns5tNw6XXFQrICS8PUSugGL565yvrmiOYqJL8MSI7lcVg7WzPsIa8trVBhYgz",
-	"+7rXvVbYVXmCZq5sgb2KOTx2WJWRsgpdWFGlwKzvNbhhfIyRs7nGi5HQuGPPkkCmj4m/dRxHsgQD54Dd",
-	"gLd5KJJEzGW+JZJhb0iO+tzLhEzfAEaQ+Rh5JmKKpRP9EowHtTiz2hcv0ZFtUov0swm9Mq/i94YCYh8D",
-	"kFzsSRRLdAd9gBNaHjVE+7XADBYgmbffNVp2hVGuRQy+1OxzKcA8CoeAo4HSeXD49NnzF2jKxOG75Gsf",
-	"zGD41o8sScR/69dubwPQAqTpSVEt21myoMF35EcxB/vnMRmzBNqf/JC7SwZFNstcnkWxWHthDXag1pjV",
-	"a1mRcxDSNJKk7peGLIdA9JLFKk6rLvzaqMEcr9/gzp5qNv7afAKZMqilbQ2PsZxsa7hP2IiGCzKOR+Nk",
-	"QaRKZ6GCCteOqRaNOiQYy4mVNhtesgUK59Zrj7liKRRZ3dItaHrfmG+zdQ9mSgkum+gv10JPd4VkHOTG",
-	"sNvz7i4RmYdkkw2+t+9j+nK4zben9n2wusXhFfL0reCq2GSaGJK7yYfn9v3bzG6+2Xc3Kh+uvFVdI6jd",
-	"jKKH6b1gqYcn46pIjYtNs5AiQkikZsDbk5TN5ducdSyexkUevkRzX2UIy3HH9fIoFgJ1LQC1uu1KUxfo",
-	"NnB425ul4rqJ+XSmPJk7HoJd9tasd8ycvnt1fHB6cdz59Oao/fHNxzcfLo73P56P2h//+EdvveekGh1T",
-	"2ct2Mpn/3tvxmsSVMiJ1p1Z/bn8BU5lpe6hFlA9OFfBRv8qB55e84uALLMDT6szKF/kVWP0PbNeE0TSB",
-	"Poy8GuOE6VtwZL1X796dvT16xU5/uuyN3zwXz/84eTFLPrKLk1H08/Xwj+vRuOYJTMqGWF7v6IO7EbaN",
-	"zvorkRt5BXjOlrocfrPpnq73QspMJXdo8+L8tKZFCujNdqGgixgbhdUruwSM4rn+UxBYZYr7Y7O0+ThO",
-	"0EhiRrWJSQPGONFU3rXcKkR3w1L0vjtPO3v7z/aevniBUXLQHkoCy3ePnnvCut0AS8FgqdKcSuLet4Qi",
-	"YtdxyEi9TeIhrHfBCjw8Fx+2zEtWIkSmyQ0KUAhc0xfFtqQJRcSaRMUqYU2XAqq58cNJWzjjEqBY4za+",
-	"5DTVrN9dPCQxWgm4UBvWVmZ00zOAurCbAFx60/69Y8Ky149ZumkSC29mSGT2seLa3a/oxgen/29ad8Pl",
-	"YEOnlYjxkNW67daLfWOl6TxzXGhTUra0Sse/aAENS7r+dWpoTJbZwjNOSkybQxOvkooJtry0RjavV/Nh",
-	"S3PYVa6/Dfct0OGuxTeo0fFYjuPBynHcjc78Zet3PFbfKMy3AVFaRXX+qlU7soqymxTuyCvfXkHPqtqU",
-	"VyyzL2HJhsJVrJ7YYybfktK4bfPpyUbDR3NRzpiXM4ChSStndMnsIDnLRtOYD63OXzQm5cwuvpyhj2x+",
-	"7mMlbzRXBoFW61zndESgmxQK05kKIVLjxM1qClu2ZQIvG0uEHMOWl9CKB5VXbBleMJ9jPfMFuTIZ5Hhz",
-	"JkzRHZBEbF6prVQghlgSw3IB/UQoaOALYs2d5Q862jK7SH+xJFl6SXaxX7rNHD8eLr7upHNxCYb63Ol8",
-	"4caC7cMKtit5w71x4SgTNTEJzlFqc4ehu949JcqHPNEigNYaHQzDs6dk/6ybQCglUJZFrd2MvEQTqxxE",
-	"1bmQQEs6Lawa68GcDdBJugJ4a/PeqlMXgGCJuhely9bmYqe7O3Q50fqAmkWs1t1/1jo42Os83TvsPH/6",
-	"/OnzfU2P+cg83ens7bU6TzuH+4fP99oHL/ZfHDiMNyHg5EyJlJE3Ys6VmHvSDzdtXWLZgBddsgVXSyDg",
-	"ExJzSHOdaL2NjVLGit1GIjEbJLkIHxOgfVvYb2Vw++juo68vFbJi4yVsclDIL3oVxiwLwTTRYVQpGo41",
-	"M+4SFkPcQhBHAamjrSdOWBaqCYQxOPl0Vg5rDJrYUtgajvp8YiIVIVojSGJ+FZA6JVPs5/Hj+fnJGbk4",
-	"fd9okSCksKbAUGXM9NMyQ5MAuwflyEoML/s8sOFiAXbWxQegeFdMcmbsWrf2D83iwNc9VfcLA3VjVsgG",
-	"PiD1/OqbboWNSvX2vYMlwWx+hHmrDwMELyRNxujn/BOkXphqq4hS/42L+ZVHusUzzIW7FkN4Vwe23q5A",
-	"1dOc+6zQqVz8M651a//r//q//7//9//MpOD7GLzNmD6hGB69zOptGdsFllWWBuS40CVZdNvZ0qkpTLaV",
-	"Lb1pdrDq5p/nPIPVy28CAc07tsN+TvqZ0pROmGLpUv+6+zjnLS7UuLK6E+YRufHgT/SEYC6RJ+vGxTxF",
-	"C/g7oXw0o7Z1sibUNcYvL84y+lqDZJ9LTAP3ZcBkq6mgdLZVczzYz7eJnVs1ATLe5oczauc3tI3f9r39",
-	"bi1joVyT1FRca/QyXy8tXySnNPQJcPaI3TukjhKuloxKoQOW/MuXRDJGCvHvdgFy1xtP55fvHYw2QfP3",
-	"OYAWsDCHLM3aVCRxuICulhgDFGuF04cufkkD58CsPs21E9bARrkGcew+TUWmAOb159nYpXzNecWLq2ou",
-	"mx4/fYnW5qDwUUDYTSyVLDawzI/6ZX13m2gdyNGLmQNzIXCoCk587LVBsBvV0twE/QhhEodXWrguccuD",
-	"9ounPhim7Dpm80uwEOYA6S0D5QIzBUkh1A1EFhggy9xIpQLeFnMS6FUHvgjMEsBgdz6AndBRzLVK7Wm5",
-	"8j6WXjPz1ESPg9kh3wxVf1StkjoDp2KzxuFMsCsrbErMsi6tudKpj91XHruvPHZf2aT7iq/y5MzbgEso",
-	"muR6qJnrRgSHmsdTm+/psZp4w0FyorV+AQbIBfQTk6agzwWeeaTuNSaKPIlYMbt9adkKkFredQm5sr6b",
-	"FbL1tK1aV4YQT8wAOrfrbPa1ZHsTOi19FUgeceV/L678GciR9xlvxNCtm/2huPljF4f/FF0cHnnNX49+",
-	"FOJBvjUt8RUdX0tQyiWuLTLUPf0WnHLeuDfReSxevkX3hbtebHO4WA00SapdDZpkCMQ1S8P9fcbSBanH",
-	"Q+fjbbTImZiwPq/2RIhEvsowZthBAaCXJB4SqkjC9J0XvBB6a4rcc4FFM5okwEIifR4Xu7+uD7K8Ez1q",
-	"kTfxEGpiKk+fh6m5TiSyLyULU7CUwUh9PhUSbHampYKY0t9njART6H8hrhgPSMylg8jF6fsuiSG3FaAl",
-	"pIwHiTGXKkLxLtpTS/tcDIeSqRYxFdekoqlCm2qRiJE6F4VpG1jJEtLcSMAhzQEg+adS2z+Ftm7WkOJh",
-	"CSzUklxHULFk9b3p41+ibvWjRPHXkiiwbvo3xnLjVVqH5x9cdQVTCQhA8ajD/rUwZmnVr2+CM9tostZ5",
-	"+a2V2Ue99T9duPMjW/pLEpk/U9fFSjvraAy+9QDC2F+v493jHfhr3QFbF+rbov3pLFkrmOl3ZBML/TNT",
-	"vVaN2QJT7NK4UjHvrv5fzZNQuzCvZD9rVoIMsRR+ljI5zur8jIRLT5/SibFF4MFZBnxpBp2YRiullh/G",
-	"7Qi7hARZDE++1NoyLuvxpvzFborGz299T87oNYtOTU79ugsj9csuyf/+3AK7SEQgdBqvsUlNtdUyaudj",
-	"yq+wKxzkTZgb8d/Ip1lKFKMTMo+TxOTuQxuXZNGq+V3PnUcM/4theAH7vjWqn9PROgT3ZFHfzSB1FyH+",
-	"ETn/WsjprWX3wChpoynX4GU5gPgBSC9VbCRSTXjPfjw+OTn++O7y4uRN7/wIkgcLscSGFP8Yk69fO7e3",
-	"TaTEKC99/bp3e0vkOJ5KokREFznEe/XpzT9K4cQuMtQXRVyIja2Fzyk7HL5oX+63n9HLkB6El4Pnw6eX",
-	"UYft0b3DZ/uHzw4Azv8El9tlyqjEiNxPH49qtrC6BuPJyemnX4/ePN6wv9wNy1fH+obX7EKydN0Vwz6a",
-	"3mu1t/m1egwM3CQwMIPTFejwqwCFWv7mkOoUIWWsA391SHVKkEK4PFKsvxrFwjoO35Za/UYH9Dc2GAtx",
-	"9cbU21pHvFxdLqq0iKA8vqb7mTFwWBZdUlWM5WXYsBk/Ac/EpRl+315k/BWk4sP9jrmle217UQuP9yHz",
-	"lPFwcakP4/mB5eOXmCKy92jU/svdCQ++/olXZN3VgNJH5l35EMFYkoUzFV+zyyGNk1mqMbBtUF9eTrE+",
-	"GvykUfqZRfL8Ncl+geuU+1HOwhA6BqmiiVzwS5eikBWOxPMTHJjSZZa8kntiy4fnvjLZDIJf2iok3ofK",
-	"VivDsUwv5kvJwpS5RRd53ECoVo6T784R6j/QmRp/L/fDdF8ZLuf6je89mP/tkSz8dcnCNyMHUs5Fmuv5",
-	"WkoRh98tdKrNAb6TRMw5FI/Tw1Q6T6Wp5kz2sQYGIr9e5zz/eyjSlIWKjEUqGRlobok1Mk3HvnI3qvLA",
-	"lQxZEyZo3nQrBDOopj9prBaFM3RjlQ+uWQPRNSsqd1te/bLJsVSPmxrqwoOtdcAgGk8JtAOY7maEi/ld",
-	"l1TGhjKASkv244IKxyyyGdMnmVxerm+9gJa+TGVJiLbfdaEhhpHsW+Wqo1UnzQCqUkI3Hagsy7CTpUg5",
-	"lLO5c30OuxRvOmvhy0q1peyvjQYz2tiysu9sRz/3jeQOG0eonvTNzkjsVBsha2CENFlHQuxp/mrfx3oy",
-	"Mlbe4rXmSeUo61SRiZCK7BXLpK5rCjahN8f47t4m7fMMCq7qrb4K+4Lsw2B1X/Vmp/Plsdv5f9Zu58vw",
-	"qugr2QC19HSao+dwjJLCKC1fW4rabwzp/IgpMqDhlaH01rxb5Wc5L14FCYyk5toY6XdFuqLWabmCyvqS",
-	"qP4q34D2lHNwWE6TxQM1c4QNmGIk65a24jD95dI2O0JTiDVfl77qVGq3h0NfsbPVlcbWA3t95bFC0Z22",
-	"746vLQkGChvpTaeu+KxkCirn7pg6rvAh5AWMxdzKt/YjqBTMeORdzfpyYsvOTOPyBXoqtiPs2YdBiwRG",
-	"sAiaJECTJnRkI0GORAXQBwbKTQxY31XSHywIWBdlpfJSxbTsq8Hj5fFHyNtpXvSIJdEa1gYM/rZorP26",
-	"nr5bK+5GXAozBByXIgOWCD4Cel1HSACQGhs3qYIBjyN/hZhttnFfNvXpmqVpHLEl7CqvnbiP7CWQxc1n",
-	"7cIQ42I+Zmmssr7xI5NnUTRXr7NyWgn6Nq9uLyXvyrSkg2LdMddHOYg5FsGGfBynR0QzKPCUiFHMW0QT",
-	"G0KT6Zjy2YSlcUjCMU1pCNWBoIt9kog5i0i9t/PvTUJ3/miS9s6Lhk+WmILepZf1H597O/9Od/5o77z4",
-	"8vd/q21zyfNa610JdN7kVKLUfpOM0csqDRc9pqaKCoL9AYwBOGaSyJiHLLM4GJPSy/wrwNXFcGhaL8RK",
-	"48hcbsYBypauCkWB5+T3GZsx1FiBohhjUNMW2c/6KWw2rbePTA7QG3OwvD3O15iGzLXKPU8FHxGqMkAO",
-	"C5BekLrpyYD1iFLCmZqL9AqbODR8lSvXSjwlw+CGIolvdVtMXwZN3ga5zQrMd8NZQup7NzeNe67Fb/LM",
-	"FR3ydq/SdJFMKWcJCccsvBqIG9KvfeIkk7O7tmNgvv2LdLUl3JsYcBlLIMZN4NH4gq31ugAJ2b1eDyrr",
-	"DRotosm54IxQMhCKRCmUizUppOkMuuSOYs4gQkj6+0/6LLxrAGGauBtbROgMYbRS6KgelMYOGktX4SFd",
-	"66pALT+RcmfL/Mngst0bH1wb1qxDL8hMlQUFDVMKbIglMvW2rhmhaTiOr01F24ngsRLAhQZCLd2sxzp+",
-	"9826gt9LN2v3qDmKQhShnBxnrULrQWVFK45K5ZuNbIworhmSQXaXc2QwyB2AHV9LsYA/9m/4FLvjuAre",
-	"gQk1dstuup9AE162jbLPoUyNzhTlEU0j594h5guCX5B6MB9LFl4G5O+mA3WjRU5tWjXI1yb428a0oiCD",
-	"Gq3sc1OMWA/uxCw6VAy6/8oWeZPx1JCm6SJXzVCSwHy5gz2D7V9ZJ+Y+ByS2D/TiqZqlLCD14LrT7M/a",
-	"7f3QtAb/8UPv9c7Zj729w6dEDPu8X/uaDX/b+loZ/bb1dSCixW2/BuOwoOFPFV/LlFyxt4qQevoeW86S",
-	"k09n55LkgOWKtiuhAY6GFU1QZ5KRwPp6AlKfJjTm+Av8EMs+p2HIplAYfaZAWmA8TBf6lwY0GP0oFOuC",
-	"RSKknFzTJNaqlZMDUD7R9wc7ly6w44oc0xQUScAM6NCOGfyuUiYQ9j7XA4N9e5yNeXH6vkkKvUbtHmZp",
-	"gv6trziBQdbboCBwoSQrRZ9bZgElG4sIbk+oZJbMibl7oMHm5Nz6D93PKOe2/r7z5Umju7urf/qPfl92",
-	"//vul7/Xf+hmfz1p/PDfGz/knv/wt37/c7//5cvf/2e///lze+cF3Rn2dt52W1/+3u9/acDXWob+2mke",
-	"3uKnuz/87Qt8r4f7N59CaP17m+lEOXl7SY8Mqw+R+VjIDMOANccemdUv3Tst6j27ZolP8ovDsZUA8kpX",
-	"KK5ZKrt9vkMCmiRBF+tDQBkq+BHUq6DrkR5MvX+NSDNU6FAVywsTRWkDX8Rx7RPv0MVXueAs6BIu3Lpy",
-	"5SgxsMkmt7uUyGZNf+Vt4nBSVG5LImDOkgoCBTInaLkxHDJsGyo4k1CMGt5AW2s9VqjRGjUWL7NtN9k1",
-	"pg3inClgLc2A/ZLQ6RT2LHG2fjm9tF9D+DbMGEnS5wZybjgl/MCcvCQpG80SmpopYAh8FUQ9bIMep8ae",
-	"TVPW5/kxsilsTyr/PCSKUxYqb/Xsh4pIK5TPLg66vakC74uvdU12YeqG6cdpLtndpBQCZJAmNzJLjqbc",
-	"el1glShucVWDd/h2QheGQ8PYWCqamJxKsxjz/JyO5BLhwgfDh4POuTCGSodC2b6hwaiFU6vqC89Do1k+",
-	"Qe/Cv6ykeJmxyWNoXW1papEjGo5Nx5NYEis8dK0wNGGUS9KvVYxOSPD6HClevwaX/cgRCK35dJGjugma",
-	"eUqZ0ZLcskzj0CdPwJtnH1yzJ09AJsp9rvfDBd/Rq3TGYyua2r/F0Ii9eKft5wUzI9B8giJUnxtib/7O",
-	"0Wj3C5DilyTQFzX7FbQFrQ32cAYwiXFh+AEsjIs8cdSqpexzHI7s2hFQncxgg9ERGi5zLbeCpblVMCTL",
-	"sZjL9bTGX/sEg3w2Sa3/U0jOpww++egWJazNs7VJHMtqanOfOf406vIQgFgiJUlfPEEva/dru7zXw5lU",
-	"YsJSJOrgzoHGrYomV67Cfg7l/oKZ4RXfmFviskgIuLxg8LbvosVbE7IoltOELtA8RK+poil21tDXEw6U",
-	"j5a0WvFDYgPjGxjeXHIQGC9tR1MwMcXSHpimHLFEc7rEBj5YpRxMxX1uj1PrsYzsHYzJPOaRmHehu5Um",
-	"pa7/gJ1P8zLjo8o1xzUK9d4BGYtZKlFdRtoMq9XrR0+qnRGWS7NtmLiiLHzD3w+hbzuuyT5/PVM7Yohl",
-	"3FKR9GuNTeuibd6h3AKy4lT0eThLKLo+H17rQSfmA3+j89KoufJ6X5Ze5fyoW7cDtFfdtLSC9rtgLIoy",
-	"Nu8/mroAic1VsjPOEY1ZV2xaaV1x1wtcvr+5cVbttPjREod2fm9mXFIIZMiwYQPCeics24RgJ7NRzLFH",
-	"zBuqaKlNQL69O6LbpVZmYfJOlf7drRs8riGzoBkExa4UaFtDH/4UXvxOuh495SZMS9q+r+z4btyUvYGY",
-	"LQkC6deoftivQfMDC+fy4fpDYT5NGScfBN95m8bkebfd3uno/6+i3vIYlOL0Zeqx/2JdewgYecXOT8ZC",
-	"iaWdxQFvp/qVDTeOF2h9ODa2onoWvmBPnz57sfPsYO9w56AdsZ0XBweDHdZ+Ngw7wxdtyp7tVqHlD83M",
-	"RTK7wFe98ryIA8xVC8WaqUqmtg9kLoEXlrIOvEujPjBEtgDm+k8nR+/0ik8+vmtmlT07L/ZuOi/2yDS+",
-	"YUmlKqz+/pLxUER6VbX411efTuftn9+NRK/X6308uxgfXYz0P4/0/7163fuH/u/wbXj2k/7Hm4vk6Jdf",
-	"Tw/2JifP/3j+6pc3897R+Jd3vfHPkw/Hv8AnP51eHB6lVz+NRqPvv/efSLaA8j5fxZymC+g51TSG9B3z",
-	"cuEABgvFaptA3E3lg/ypSJZQ5FQkLDM6GZtcNIl50DXBexaB0BMDWs1LEFQmlGvhAow7TWeHm1vHgRgS",
-	"4Fmy6RxzfU6sb07rZ1YlRuPdYEGMWwXMGDkTkyzbB/WUQZdQZ2Cqj2cTyhtGZs4Z/KZT/R70EWqCt1AU",
-	"+oSaJsBrjF9dz9qSRG/G2Gqk8DrG9HySufDlsneukd9hwcSlh85buWLVIsdKEmgYixEg+mZjNVtJKIEK",
-	"rCTmUjEKPVPtm2Cnd4EiGCFSNGVCbqUxMTehgJvPfgl1U3xd9meJ498OQpkLtmtEdzKEsG7nC0vT+JpJ",
-	"Ug9yFXMCMIWAiZP2ebl9rVbeC73IC582DbhgHehlE9aUYEsCgR9tV6R9HpRKCAWAANzYnYtFf1xXv0YL",
-	"ixtllYzAnyhDDNogAeTdB32OYx2/abzMZYhMqApB/q8aDv6l6hlVAu/Liy+jCBqqlfAcUGsjbaIMB1+8",
-	"1H3GXxn1/zZl2OAJnd8YKVhbFoNXBu+m1gmAETYG+YCfVu0TP4p5bpf6RGJOPIhs2YJtg9fYyIDjk6Q1",
-	"tm8cAWRwJucZb1eEWlO4+iVJxJylWKs7f51cXq0nHjmPiP5YW1TNgfZAS0KtkTsHM0b3YRhBl/T1J5aQ",
-	"9GskYUNFBgnlVw3yPSjnSK7KBHsThPKpFBqSR0APe6Vwk4IFSnPFLIgkYqFtck3zJLVFPlKj7r/G/CFN",
-	"DLPOikjM8BkQZqocNcVmphBcAC/GSpKcwtRoOnuu4T7MDJ+nn9Y999LabssEUx+Dw8KMrsIDaO1cIYGF",
-	"fpjRi2hv7+Ag2tkf7nd2Dvb2XuzQZ6y9w8L952wQhk/bg8jlPB7sVY2luL2NVEPLKnAHy2/2qkaYhsLp",
-	"kcBYJ8iAVSOe9Ex+3F5COrYkGNu27UTP72sTY2qX21rlfV42JFLgO+5/9X15LfgwHi2RXHORXiG8N0O5",
-	"DS9A7sZ/J0kfyRmO2q9BxqaJJDNDxJKENEkMzvY5zceyOYkFrDQWkZpGuinEFFmJ1X6Kd8qIQZlUg35U",
-	"cL9gT/PynTAhL/qfvZkaizT+g1rdgdH/9X/8P/WURdB6tVEOwVyREj3BZpJoKDQ13UDNPyxnDWvwSl/u",
-	"cVXTyS3Vb+P4uibZrvZpih+R7HsX8wO2TCPZ4LoLR1/HNpUFGAWNFvnVsZc+hzPZ0SJ218jvEyqvwHnc",
-	"JEl8xUjQr0C1XwtapEdOLs4RuSXjWvCHT1mE7AvCfvt85vIJrhgz0fVSidS+hodbwfNVYbPn1rgLzzMl",
-	"vrp/EyTbJBg8iy1fQcHX5D2A700k+58VQhtknwR3C1WdmO6lmwlQGcH4IFwCQNaRFP/l97YbKCK3lTkG",
-	"jNH97n7kJJvD8khnLBQaN5QgcxorE6DtO63vtFYr56VEENd4fUJv4onWy562m7VJzPGPdqvj6cm+NIbM",
-	"gyOMR1MRc5UXD4ExazADXw7wKwwbvJf1Z7Ks92rpkCprDwyAg65JNY0TtRNzd0IuzBfUsJduyV1TO23u",
-	"XqWKBLMUe4FkHWQtFhjat0zLxSWest9nDKtgbBh0hcTR+Ru8MVfQjLkQ3ycI9RwYQqAQim9MwJoihdAX",
-	"SXMkJgm7oaFKFn0w4F3FPDIueK66vlheUvfxtajI1xrNPvdExpJ6mdMJxTKm1mhm0qULXd0llfBWiCZB",
-	"79WqgFb9aTGiFXFWCi0jaal8Tpcyz9KccIyPtfn/hNr8Gwjv7NvV5r8t3eFlib2Qk+K7eIY6l4va5LME",
-	"Pt9XXflqVYq9/WVmmYQp06YY+VKtufWczFfojK5QP3suRTDHA5skHpoT2Tgh0KvterIDlwg+PW5EHrPj",
-	"l6Z7VSJAZQe78VgTeyrLCR/fyYrksYHDT6/3nEm1Sjc/Hxd0czuvJHMxSyIyoVdlp0/BlreJ8W2pPusU",
-	"0PW2rG9ghVprOrLa4QaGkbyYYOzNNkjKt/IvKw4rx5+r6HNtNQYm8ayM4XZEYy5VE2waYmZTdjCMbQE8",
-	"petM1eVEmT6vF4wskCcKHI+6jA4wZwcei4zlizYcfZnpY6POJl6Dx1prB+XYVl+vs6SL56pzrDAh9HID",
-	"fMjsYdX8f28aPkEjXRfPhEpNV2JF5ixl5J8z/RNY2aNtTASIB9B7zU/hlzglzKWNxAoqf78LPMHE15y6",
-	"IzOT6j46A8CY4LMyYvz97F/QObCG36xjGiUinIfjsgBmClfbADTyRyVb6JfH+HE2oXxHy1uQbcxupgnl",
-	"5fiJXK0ueyIba6RLlABYrD5v/U6pc+ESIrokisOCxyyumYe327ePiq6re1Ko8mHTfEyCZeZirZT++7Nb",
-	"DzxWTdm8aspG8S9nTJ0sLWLWKxYvA4cYx6i0C1PaIh+AdtdSbsurqJ2PWWEJD1QabWUNtPPl3KxQnwET",
-	"mI0ckGXIfMiR9Hzg7p31nsfKM1tWnsmfNGx3ySmPsB0+Lt9aJfzReW/c8y4mXxZMHi3Syznm9E40PPMy",
-	"jonoqC2T49a19a6ZeoNG0lr1+kc2h5YL5XwYPUo2yHKQ2A6Od4FK2e6jAeO8T9vCZpItZMOOk/eDkJ1v",
-	"PZBiPuqF/uiBfJqVpQ1zKglYoDTjxzyrqFWIx0EqYB55zZSuxv+qrIJyfwt0duG2TZdmuSLe2J6UnUv2",
-	"eSHGlNRdkq9skgywTTKYKWWT1EDgnE2nItX33vaskA1P9sx/wd4Z1TQfCwQf69O78DUusa6uLum9fv3p",
-	"4uO5AVyTnPT+8eEo//fR6dmnj733l2+PP/Y+vj6yD/q8BPMmOT06Ozr9tXd+/Omj++347Ozi6PL06OzT",
-	"+wv9oEl6Jyefjj+e5yfp8/PT3sezk0+n58Wvz49f/3yUraX3/ug099fF+afL06OT9/8ouMpyGUY5FPC6",
-	"yoztKmJDiOE3qbRTmirpB9oZW4b6lVhqZ/ZaFcFdIQ7ValgW6/y+PnzqW6ypvxEAsgZe+XF5yH1e6K1A",
-	"YdlQBukr49l8FfdOpTCoKV27kVxduStVArowVZhd/378AkmqXU090HcswHDTeSxZY6Pp7Y2sBD6x65jN",
-	"nTvV+JfNrQ2aJDg5+vjm+OM7/c/To5+OXp8fvQk2mNEnjTSzS5/DkAK++xjPhTckA1NP7ZGAUNbFzHsp",
-	"eBPCYKNJzNFqBTGxuwOhSB1igCFWthxE/dh7ZZPeK/cuCwieNTaZKq0WQRWdLChfCwwQNdW4R3XgB6oo",
-	"uLx44HblAk/Z0EchfeoMzLNVHbI/reCgx75z5EmxlujNLeVX54OnvisUcbCSk5DwEiRzF1++f/VBX+xA",
-	"byBFMlNYhMZiJ4A/ZVLM0tBX4n59qZv/hIUOC36MNEErV26rhfuWx8qmu7b23NxdK6LjMpr/Ko31IVcJ",
-	"P9jKSFQsUp4vJCIZj5gpHmId9kuI/RYNpFZ2h/rGfZzuRnb/XEq7UaB1jsStIWmeHhbf8Pqztbd/5W1f",
-	"fW+2vDHLLsRrMPl6AvdztUM5m/sslNsFffjjN5YGWXgjJv6S1YO35JmP1W59TMDubzWabuGMN03RvpYd",
-	"ai4B7NJ/iYsJYq6Fzty1FKkH747OSZHCmlHZ7tdQROx2N6iU9BM8ZK0+fytSkikLEIimjyJWLhUtVy8G",
-	"c9L0ly9zBf5MRnYEAdcRo5G3QNt2mlQJKtVD8PrhjLcISQMJioOYLIYyDJquqYPNoO5iOF6sSF2kZKxF",
-	"t1j1ea6eWAOi/AyIMbnC6MiVTLDS6W7KId357Q9fhJ3oGWsP9uhB+DR6zjrDPbo/OAgPo6fs2XDX0dPH",
-	"WLdt+mDhJV7aAMdFr2NRJyBhSriCWq7GmkaOXIA7Zij4PKlmFzPpUy9TsZUjWiTlgGgTerM8F9iy/hax",
-	"peQgnRKSgKrFtWA9ywjf0jTvJCnU9wZJAwvMDmdJQtAE+41K+9/bqoFG5AeyX6yqCLXefvENrBGPTQoe",
-	"mxT81xLbVmkZv2Ix3FjwIxuwuizJqdzfKRfeUUK6JSGvAxEtWuQoBq9h8LVfi5iicYJtjVyZ69uA1HOd",
-	"92LBmzlswW4AQzHjUbPP1TgVSiVQ1Ww2lSpldIKTYTHRN6dvd6Ra2G4L5lHXVCzA6I4rtoAcQfMKnHsd",
-	"8ui54JfwI0bcyqBBJnQ6NeU73XWeuAKWaEv/2neg11v73K9BIS1bErHP7SG1+rUvt0GLfGRSQYIwIPpM",
-	"MiPWwq94VN9JWKfJBrNco+poLC9Z48EFhwgwJTR2aixGzEWnAxS+jDSsaSJbtWpQNZ7R2viyqNpADlaw",
-	"YZTyb3RATcm07WoJ9UhgCiDJgDCu9LFCRw2v74sLFQ8NVpG6vrzgbEnFbDQmLs1tfbWpXhKHjByZV3LV",
-	"pjqHh4ftdruzt3/wwNWmtqkZtR3Az5yjqFB8bzrTDLLzdF/vqdNut/NeXqihXcvtO/eap0redFmpJdNT",
-	"1ZqmvB67ZY6sABYBhVLcaeuL95IEMbfPNLUoPYfWG/DzdCy4XcNLuFYhg6p7QZdIhZ0rsZY9C6+gYcMg",
-	"EeEVRFJzcTmnsQo0o8JWGiazC1423TXyoQ8WZGZtaF8x82mRBD7wBkRsVguMYmFzs53WWvaAp+LA+2U1",
-	"ksjXelslJLHQqHVrBhzg28MP9BxF7Pl7hzzd75DDw0PSabc7tWbNPd6Dx/jn8+d6MUORhuwyxFmhlmkF",
-	"r7Lpc+mLuZUsD1dJMb6eyDHESru0xuxEQMOxgtuADUXKjMKMRWdc8TKoy96vvTJr6ddsPcMNvO+NPH5k",
-	"64b/fPGGCVjQVhQOzXohJCCH0hLll4WYgcxh6t7HfITBMvalkHIyYHrZlEPgIrZIUCxh+dEICs0vDQBD",
-	"MZkwHmEpywmKScBYKJkmM2ysQOp/b7hAGTAKpAuwjvjaRebi9GNuumh2qrJFAS/WtddwZy7IYKHJfb5i",
-	"nt55OGYtYmt1xhy3YgoHc/1HkizwNQwJfUYiupCuWi8sw6Re+MKzK02LzfltdNmy4P9CA3J3u+5JpLPP",
-	"q/fSDVEgUdVxOoVxCrfZDWHpXXFGd9VzbxoS6O3LnSH+xq2ki+xtfUPpNWezRj72CifcJKh/O9kkhGTj",
-	"zn77YO+FSTq7jExdRxTdNGRfJ2IWwSxZ6VcYeDrDshYDxqC8OuYZFHIeTymorpNYkTGQJxWrxPPAc2gR",
-	"87eDdQvzXP7iFrYKSRqn6D1clvjj111wNxsLTbmY0a2k1Czz96EwoUsCrQwHzT4PsGFM1iiG1DGuXprc",
-	"fehegltr6BcXU5Y13jHlWrWkCXYl87geKHajcPgJHYGRis6iWOh/WD6m/50IXCu09rHCeFNLYYqlYL2F",
-	"bzFyUv8LKhjBB30eSBWHVyzVv2O9Ov0vrZrAPNciDuFrrD9GWq1Wo4kcBubSK0STmb1o4PGcpkwyjw1a",
-	"A6wkpqNhF5LTPvzR+/GofXP68XB48U/x778kap5e31wMalnyg9ZhITqzCUWaFyYw828HzzodovmGkmRO",
-	"Fz+Ush5qnWed5+32/rP9ZxmbgDG9tM5MthX2W4Xv6wMF9CGoNqgyhL53r+juE1tt6G3BJXynVJGYW/xu",
-	"5hHcPyz8sGwt+ukWmmqmMW1FApDRsW/HDACRR6/evTs5/l30kt8+/fLiWXh4dhK+/jj66ff9Q3A9hfE0",
-	"ZlxV9dUcJ9Zqfc2HwIf7PgXvoVFvsxpPWIYGOirGkkDNXH9qW2HLX7dQMKUhcK5WuSFe8F+j9OFjplgE",
-	"xOlPQ+lluLm0FenrQhEp243U1N+AKkRranRn/YkgIp1OpxINZUi2ZaNrin9MZomKpwm7YShv669cjKud",
-	"MeZKkClLd7C9hSmr2iKfOESXoYemEkfv7XDarrYYbSMSPdu4clSlkWW+q4C/syQis6/VonviaX9o9BR/",
-	"u8DsoSvtgWOVG9vhoosOwIFQvoJW2GxM7ofpvqplCe3Wm/lwTsTHZrSPzWgfm9E+NqN9bEb72Iz2sRnt",
-	"YzPax2a0j81oH5vR3qUZbTkD48tqXc9c44W/6LaT+DTcJ1NlzA552bNO4Q4gEQA2wxmympTZTpzlakI4",
-	"GIuKytKeK3yGGgp8fAmuH0iXw7Aq/BXKRBzud0yexV7bploUHu/rHxXj4eJyImvd5wdWX79E+/Jeu10t",
-	"zFNY3IZSoPnIn6ewmcCd7zuDHLwiVeZmWVt7rAC8r56K+RPKF5Zg5LZgqmdG/q2Uj2C5oQV7O2C9sdyQ",
-	"7oLHXD09qG2q7fTM4lDR2WCQEi4sXycWEr7DMvOI5YNvopWoPGAVqIAxJ5M4SWJjqfGDuYCklcHPz0+s",
-	"7cq4U7UYk5oCjSx6WWpfZB6QEKKTCrpak5gqvo0NC/hX8lQK16W48gKM7DWo4FD5rIqou4Z6nbJpQhfL",
-	"+mtb7BaWjmXO1hw1AqMBdEK0tKjd9tCF/GtrqMJLOzOFpjogNZFYASs0tgG3kKyU8Vp451awEVi8PmBc",
-	"GZpvUniNRZdorl+xefvVOkICRevKW6zid2lin4SVdZ2ViqbK+qRyMJ5Q6AWpcQxq7GtF98rWGxJJxNLC",
-	"qqaz1Fq918C5uDpr9VkHc3/eOajAc27TC/Oc02N/f0Cbmr8eUvUo/ooJb0vFlmIhaS+woY40wNrZhwvi",
-	"CqSk1AMtsgSudL6xbmt9bZYmWpGGEeZsIEV4xVSfB9AN0whggVVl0TQC7xZaLtAkAXH9PFeg4TtJRBqP",
-	"YpcMIUm94PHMq4jO29N0vskGkA/05uTK6jdtmWuoHLkqesgpc6i40MhkHJnFDFgi5k3Iqe5z4wJFPREu",
-	"VIy+fnAwcqU1G+Q6kkxmUpF4xLW8Z8YCC1EkQIO54mKOwr2vAGLFwlVQcsdiLslsCivQWnrRbIUFujGe",
-	"FjV2E3Ft+vkBTAr98A2vjPmozzPTFuzPGMBSVvkGEB8KMXExJ/XAZ50LGq38ulif43rzY11gMzgAqZsN",
-	"w/40u4Xm5pAyJkm/Vtgo+FZozpAHDTKgy/mmUf656k9lh5nHvraZ/qIXkRWlBNu3R4dxhwhCLVQwtJiD",
-	"1WCrJr4gO3ApJkwrFHWQiHOXrGHsMjLXkweMes7S1yTXMQXMF+AjInQ6bZEzLQSZUk+mTHISS7Wjl7CT",
-	"DbNjWAfjSmuxLQeofNn0jaFkimHdB0TOyARFD6Ctsea7xU4pWHO3YL2CfDwspUV+K3ZacZ81IfKgNJSr",
-	"QyY1xM7piMQTaMOpWLJoEinIQCgnY2HVrDXgNWsqw5b0EikKvUzyPZ1Wxy6WKGyeoDoSuXEqTD6QfFlV",
-	"7g3WYAj2XVeAsWI+z7bfBL2aYqri4qwJYZBC1owmM1kKwhDqrlnUy3FFJfrcmmwhpbNknZZIFj0m6RY5",
-	"wlMmY3pt3O6IHShW9DmghyvGa9txPAxp8/U62OjSmjG/3b2t3EG8ui48wXN7l10ts8m7367l6FTG7JyI",
-	"kvX1qRfRRgyrZZsbW12AFQe6xDGx+gqYwAO99cynILNuVDleu8UdcG6N4h3wOSowSNhmp2WVp/FQMDCn",
-	"z0Esay3rPx8JJkGeAgEWgijsXQZcK3tZsNogynp9rr9uNR7kTlnRdD225ITYu1HCZdG3rsC2SQa9f11S",
-	"491cVnpz41XnqqUuX3URd+9dOtTh30Mtf+nhe8OG5IpeIlZ/cpHD/doZS69RkYSP+rUmXgPjFraP49FY",
-	"GcMJJa+TWL9iB4kVCcUsifpc34cx5VHCkApxqJGr5X7z5YQmWk1lETmHkgvF3EDXbXhZ64Fat3Z0M8Wy",
-	"epT8dPbpo413NdkK/RqUcujXUPNp5ePgBjS6NLkimXrsusvfrijjummyXNEvMzcVAb07tU6pWJqUCwVJ",
-	"qab+9JLK20tj23JbM4lL5oi0igjHSV2ajBiagBKT6iFMe9N8+koeVF82DsA8+n1GE0i/t1AttLXyNPJf",
-	"1vReP3XbzUK+vTYICfDtzXztVn0I7zuOMtYj9FrkjEGNDM3egcKbBslmLCn6XNnmDRIvitaupcvSoabT",
-	"n2kGk7JRLCFtWL+gcWU4U7OUFSJEZYsco9yvpbE8g8rdPLqASF0Q+40lgAsb642oX75CcDFq3dpzygYH",
-	"B8NDut95fniwF+3vDQad/XbnRfT0eefF84Onzxjb6ww9kaFmhKrrG+IXsMmgDSiEd9fnreGQK851adOM",
-	"DU9WE7ZZopaQNSRLSy9prpeulxb1stf1CUsCdQ0KRMf4jHJx4rDjh6A2LmQb5tqKYBSqPcPOodazcXbn",
-	"L222/hU5jevIAUxRoAXlc38QQrAyYtaHMHlDpB9DumXvqosUJMJoc33uzJItcsGhRSe4hGwYrNbmM3Fx",
-	"QtMrY/rCCvNO+qTSCrqey4u7zRs9IYdrQC+nmfU1EwU/5+LHXZeeEf/pahjRTnw6/0WxD9UA8oPnnb19",
-	"/F8eh92ey1HkTzud/c6Lzt7z2u2XatDoOqwoWHDzyFHYpT+HtrjvB2p7+AlFCTF0JlxnbjG8UhPxiCqn",
-	"73nbHi7D4sKqv/gapkgWztJYLc70il2aOcjvfv52vtS4nJP76/tP21FMEzFqwKMrtmgZm/M1S+NhzCT0",
-	"N7LSqv20z+smHGmWoBkXMsowCTRHKZkspOEa0EBJ3++kYZlZ/aAW6XFi0gj7/IotIFxUEhknxkRsgrY4",
-	"u1GoXqNWDq5g1Jj01jGyKSuH/mb/aXunN413fmaLjBTSaaz/BthCyYnlcAzMG3EUkFCIq5hB6A30NM95",
-	"/sFTQXahNshuQOo/KjX9xJNFk3QOIJ+0oamApENGsDuR7PO6/qZJTi70//XOX//YJG+O3h+dHzXQWE+N",
-	"RSDKxWyR4H/svD47fQuMKchOx7FZID1BKNMhklez6JeuZVis0O4PgohxRZOD9n4OiPhJBkQHAh8E1XI5",
-	"q9jSuGu4KQaNXbGFifoi8zFLGQkqv8eSHLSx1X5IpYbADY1YGE9okqu1YktywOB9vqkcE7TIp4HW9h2S",
-	"myM0jjuNybuwN32cWiZLxQTD7WilRB01RQeGJF+IejlWFtthV4B6C1bEoahCFO8nFqoT3HfLTSI3pF7Y",
-	"kLKmvryjlE4mICyYstoTyhd9PkN3x0CYfi8m0QOaTOMPiICYluQoH06DfigEX6yg6k+f54qN5Ku64B/F",
-	"VBCYoF+z/K1fAz4owSnXSxKgS9bUKIlmN2QGRWADe0xBixxdY4ycGhPob42HqU8tp3b1+fLjbWC+O7vR",
-	"cg7U3dd3A7JapgxzaWiSraPPg90xo4ka/xE0SbCrIbXAf06YSuPQhv7aucSUcTqNWws6SQLY29/+RnpF",
-	"TQO8kCkzlkMbj2clL3Jub6wtU2GL+GFqoiWOSFUFZ0YDieEggJQbFJ3HXHb1bJ0WefLkxGbs0DxCPnlC",
-	"6kGewwSNboEE5Ylq4Pr4AuUh5F6ch8orWeI2hGgC4eRSU8oH62Bgm3wMmylyoqZpzxfLZpUpwaAbMqZ8",
-	"K36rqLluSa6Z2JxKGNRUZHypZ4cTgCFiSWKOSbJarx4JzpqIX0kES8BHMEmjyAkJIRkzfPLEssMnT7pl",
-	"bmiwVvND9Jdmuj2GJWqd0S7SXFBIqnOzwUwjpiQJDtr7pFS8qYiw+ZJCGLjBhYLRbdGhVr92q7F9TyNa",
-	"pkcVscwxj0DTKDZkaWoycrTiHIdMH990ioRC0yjERJjIYuODM5kcc4GJBPAJ22J6NZtAWw8WSyywg6ZL",
-	"vYsRqYtcpNEiR5qUmm3bqiXgjTGUFXEJrjpo0X2+r0F7hszZA9ycbBM0sb6Z0WLmbGAQ11IOEFxgXVqm",
-	"Nfd9uexTFHfKog3JSTYwZkm6AcGGM7ZCsGFWH4B1VMSZpqELJnwM6P8IVicLZJ8UasUGGJ1tOq9KJxIh",
-	"9hf4FtplzHuDhTlRvEg5nmaiJ/ocir0VeUazKGLpO2U7q5auVqsFl+UloUaMCQxQ+hxnRGU8lmTGr7hG",
-	"BfB+XAvgBLIwR6d8b4/N5TZIg5cScM2tlEi6gM2BBclUg7WM6rXg1xosgkv9yw558sQAkAxEFDP55EmB",
-	"WWmCGoBFGynF7j8lVgEgxZ9vdubz+Y7Gtp1ZmjAeioiZRrOYXEpTtQuPtWoVlBzdGMGiB61bKjzjUTUF",
-	"tXhbta5lcyZ3A6LoFZPGXgzFGMkxt+RFzQVcBQIri/lINovl2rCK2yClYD3gwjaVspXbPuu7/+V7uPuw",
-	"eSxm+Ln95XMcffl+PzAaU5pq4IshkSFNaKolrykz1kOoB+ec5d9DSRWNLLN2e++p+7nVagFm49GgNdWe",
-	"CmxuxhNobMPLR+7azZiv38dS2S+ndBRzMEW4CntdwFyI+NS4xZsQAXMDf8zS5H9CPDjp16Ypu47FTBZ+",
-	"1zDQop5WG+HJ51ar9eUWgVNMOgug4khA6rb1bafdbhKqsANFp91uI+wCMRxKpoJymoQWIAkJeFY4wq4o",
-	"QFTNxc3JrMR0PBoPBNZ4nELLQwTKubVtWMiUQhxlLqOb1E3Mntb3giwSFNNGCIl5mMwg36sOaJyLUIeo",
-	"KZY2miTAWlTuQy2Zuq+0gKn1YYictKcOsQj5I2+RDxpUmPGzogzjS1cxSpgKjkby1IudUAicz9VMXFET",
-	"ESBeLYvYs2InXF4jEMFYNAHBGVsyS6yTiI2t8fDKhRnRiYJL5EIRZXrtaTUITdv59nBBqehloAcNBXiL",
-	"ISBGjunUHfFHE1FtyIoBpNZFNFG18daBi9ieMMoh/EsozXP6tSLTocBJZ9yFlUHMzhgIow1JM42PuwRG",
-	"xIMMrCIUkMzMjLJPwNk881Xrx6GLhAvFZDrTF/XJkylKzLRggdbzaIERGeUMAuoGAmOep1NYlxUxvLpY",
-	"rh4QSOm1Zk3DETXSTqvdAqeA0XJq3dp+q93ar0EW0BisVUB+IxHK3Vr3622zZskxNKn2pc29j/mVtNy/",
-	"d3L8nXQhrZLU7T8RJ3dQkitcai1Eg2km1ofqmqXnJaSXfR4rFBiWiBjGiQJ1Q0NgguBkQQUBmCTKqSAJ",
-	"7Ayolq9CcMSgAvvkyW9FjtrVeMUXECfHRXE5pnmqMRo4Mn0c1bq1d0z1pvGpENgT2RB4DbW9dtuVkzEh",
-	"gSXGC/ZfuBLrnMp2CrA+rD6O7DBataYxbsB6zpjaeY3Go6o/aDmoSf0DvdnpjRjZ7xwcvHiqqf0JVePv",
-	"d5sQTnMWK/b9e3rTsKQmG+L7c/aHGP+irsa/z9v7CxqffVpcf/r17WLymh1P9n8dRv/4+f0Vfbe//+a3",
-	"P9rJ6PQZ/zUVv5wesV/3f/zn/un8JWE30zhl8vvz8axJ9trkJ31999p7e6TT6XZedA875N2H85fErPF7",
-	"u8aXZo0vC2sMWsRI5Ds5N5/BCzSmxKrPob6BiQMuSr5GHBaczApCNWJGdpZlFwkem8mj9R+1w51dUxW9",
-	"YF6udT9/adbkbDKh0MUSDhqRDst8fwYdsAY2fY/+A3ZpIT3X+ejGJOfSHPnX0lq+E3OuOxSKqiYNVuaf",
-	"uP798EqTiBTsTaDY63sV54Lg0fvJWc5fm/Vw0LR4heKI4QKoIroQcRM1bRIa0H9uxUeobwryopZWW+QD",
-	"vWJEznLOXut3NDoFMpiIgcOoz388Pz85a2YCmeu9UAUWRWU7yzmFBf4Gzvu8Vl4y8LYNb9VMusxcDbPe",
-	"ooowsOuXRlbVqrEp/2HMpPosEOeNLQ1qOLOI1A/2XjQeljyiGVcfJpxgDb0sTKpXUMdrLXn0t/w2Gd3+",
-	"+vQbUlS7JKMvwW1bqwJtQbF943t0p3uNeLuiyHuhrHTeuQVJrnfiVfeMTNhym2v2Z6IVbpu1g20X/xBF",
-	"ujfbTLm6u2dLH2Ksd4sEDDJY52Vygdvs7K/nHcZTei7Ee5pi/NlB53D9dxfc9VH+wKKYnmsGpj/ee7H+",
-	"43MhPlC+sKab2kMzO+MLoiU7GqLASg5YSorADEm5SrYF115SKXPiQvRTEzmUYEQbvAemRSvIBlClNWjm",
-	"ApoxDgQzTmSjCbqkNMJqi5w4XR7tTx79uqhRr6TQHvXipfEHI9eB4VE7w4hNyN6iSQLZrVCENOrzer4D",
-	"SqvYaCTokoAmieuZEpDvPbVvchHDOLrrLAmCgU0bg0fNTPfyD1Z4VTOwwMtt9PF5Mmqg/aGzPywNOshe",
-	"2f2NHke/zFi6gKq5a14+i3nIzuMJ2+TlV2A+2PTt9/qwNnnxE6AGBEh8MyXEIaoHxBryPurWQ9uvqY5U",
-	"vVF5Ar6aULyikWN8+pMNiOFbkQ7iKMLYrbtRJEeDgDL495CjQIC5HhJkIo23pD82g2EV8dmMmvS5JSd9",
-	"/khPtqYn+RyWR2Ly8MQkD98NKUnxbvwLkpHiBnI05Fz/dykJkStUeaTJhELygsHyArGAm/4PrHwEeTDY",
-	"Qs45bmBhf8fPzfKmNE6JmschI/WDdrvRJGMxh5QgW0EJq69qimLVfYzEgRHhc6xiYDX1Ql5WKNII3VLU",
-	"A5amy7nKR+15MsM0gSmko5i2B9VkraW0zjgRYeQyrbLd1ALww1mqhmHnCNYK6cCWnDnkvo/qq7dWifVk",
-	"NyqlaLNVdFTrHm6sleRX9cBqb3noe2m8xcG8yqBGVesmh6PYQNXtPBgR22CBtg2oQcw/j1D9b1EX70kd",
-	"4TThHLegh1/j6HYXiaEmRFWyeArZny6ry1VZBnwhpwUaFJhU0cBDjWzEnSNIfW4pUp9XSNKfRmnewLaL",
-	"lKYkoJQ56YzHv88YMe5QE59q4tGg/hiEr4U5CLRstOSUqnEWKwlRp8X75jGDZ0ViqhLFQfW8cENR6454",
-	"j0Ou/uKjUG/FjEcPgLMXXK3A2qZfzv/EWQHBthXBN8eOd0z9q6JG+8+k00X6/FdHulOm0phds5LUtJZq",
-	"rlA93zGVeXCMxmTD+jFsWQwLtQ5IzDHCGOnoWTyJEwpVOl1w7ZSlUnC5i8QwKw8jgXNArBoULnMJua62",
-	"qVNrteYHgZgoPwpMxvEl4DSN91cqYSKEjSkulw5+/KaRFTeBmARu+z32eaWAgp7cXbBJrtIzVnnFEB8T",
-	"zwlZaRN6BeVjZ2nmIyJjKl3WOww1IQJ9i8MUkDtqEi3PY2ZXuSoiRNXor3PJu9lgos8dsDVgLqm8tE93",
-	"gxb5QNOrfEJ7Hl4Q+TrRTJziVqcpsrlohveMQXJwluTYLQc6QLCRLEJHqxVuBhMy9ORJgYI9eWKbC/S5",
-	"DYnSi3FBTSZNe60h9CUJYAkBUSxJpEmNUzTJMNZineBgVrGhQ30eSEbTcByQBDQK4+01Z/qdJPk+KxSD",
-	"14ZxYsIaoA07fqHYjbJnpaf6TmaI9GhYWWdY2d6YAl9tbcnYwO4C6LDJmz2z3XPxgW3zPjSJvqtRpdCD",
-	"A+qRdpoQ3rdJnTuk/D8AQn3fwQBFvELfd6CmGMbf2ZqxBgnhNFxIFGCEq7GXJcuMwHqhlchS8NSDdELP",
-	"5sGO5F+wtOneA/ZHR8Hkrv3Rtyk0WK4z6DzWYdZ4N+YxePxq3drP57auZ4U9Fruj2LaARfNAOeGy2kT3",
-	"Z8FTGpFzJs06fAPd3hYXkesG+Jddr+vgZXrfz6QSE5Ze+ifW+uDlzGHChjm4wOCcWAsduPIYnwJKrkJ5",
-	"3I3pftZZgtA5bLnC92+diPelCrNN1g63nc0vAXVNG4Isp9iJ5VF8HUczmnhar7EkEaTbqHRYs6nFT/U3",
-	"ogLnUtM1WHuxEI5NWe5mWcpYnRsqu0ogj+7RM33SeXmk1u10HHC+5s1jUMm6SLJMzAoKzOCa0S+9aNbm",
-	"bHAJ2ReXoUhEqun6cNiGjp1flmDc5uEABaP3Zobuf0HT9gYOMbn7FUB5u1wfsSpyM0suyPSQgri5YFWR",
-	"syhcOXHz3ir2GoGr8dI0tbcKFGS/HbQPVqjm63RyT8c/jDqgVllfpqQjmS5Wji9dSo/ijji+SnfPtRTo",
-	"tNvVghD3FnEepY5HqeNR6niUOh6ljuVSxzbOvmVGT/SY/StaPD0iBuS0hOMVbnE0lQqodiVZMoTIcL7A",
-	"iHSREtDQW5hIabzkphReeQRqW8pAcwiolx7nDCEiJfHQVRQzliLs7jUyc2QzoMfJ01ptsMAGZHxkUpuw",
-	"HCX2ncoJAnHRBKOnFZBptGYBCBdsbwRbJ4blS4Idl+Q4njpzJ75RByYkuwA3+AkDxo/yjeL8nv1y3NQq",
-	"536fe0tae5rNofn1wmYAQ089BxlbazRWxTK9Worz1R/XOzmhKWTfz6bQFgpyh7H4mxJ2gy6NAc7CYg78",
-	"1cSE5Ng0LoHigBqzIyiYjul6+r2HEUdROLZNyGYJgz6818wnbpqNXcC+/hMLnneMsahKkntb0dgsIPJb",
-	"xFSURr93WEVhPC9vsG0ILNI/VBLBQ65R3+mMGPyJsRXbMr9/xWAMQy/K7M/PeWfqke8+8t378N0eObk4",
-	"x5xfyAFH+tOFrI8BtkcH5mmcjlSaw/nzGekjB93ManPQfGSqaxjWI0v9L8VSe2sYad5KbgrILDeQY1E2",
-	"V6T2ijEoVDKhnI4YVnS2g7TIMZeK0ajporZDwTkLFb7n4n7MB30+wKhGkULK9IBKjB0xnV2IrU0nXyK9",
-	"chEzaZYWHufm1zT6TTwcslQT8sooLvSDRPYl0x9nartBERpFKZOmThZUy6G/z1ifB1Mw+kF+fp8PodJQ",
-	"zE2Bma7pfJerr6nZFnbaMe9sy0CWxjPYBjtrmMJH58Ww0R4QZqThRqYshS23yLkXrFRiq0AXJyJt0jqL",
-	"yA2GMWVeEnpNYyydUoF4F70qe24kOzPAZ7/6QZPMpnqhT/vcfNIiZ2KSFQO05baIuTn2TGPBUV4bxoli",
-	"UMCnDkVB3wkxShg5YWKaYOWKoRafMGaMJg55sAKkKamYdVuObayRtM0FeAQxPjgPiwrBNKnp2p2r+wl1",
-	"iTLeCdERtRKvxLaSHeib7LpMdnzdD8un/BZWYeEoTU1aLLsOM5uacsvPiGCEEsMCMPoadokYKmaqYBnw",
-	"ZAFJ07HgWe1PKSYM7KQGJlqYahGMcoEIv8odhFpGU8ZlfM2afS6Fi0+TtuId3A0sbema2rk4t5SBsjCM",
-	"eSzHWiReTDGydQnAcXsry2ZUoPoJLj0i6lTIGNOA6ZVGL6j/Bzf6pUXFwSxOoLiE1TxaS9aS0ZCV6/lz",
-	"EqLwZOzBYDX99c5iR2v/NJZ92N7baJJ3VLE5dm95CBez3Sh4yMtYnGeqlh77+epaB/QpkyK5Zk4YJ1im",
-	"C64yoA9ocEniuUqGuTq9MMWCjkjV+9ySdX2JJ5MZN8VPgSJDRK2rlBfF2FrE1jsyDySZTXeU2AELJRY3",
-	"11xP8u8U0Qphn7PhMA6xIcaFZKYfRhIrlTBoeiCw/FK5+wn0trM1xE4welcThiiW2M8VJlqIWZ/PTdSo",
-	"sZMiw9fXyWykQs70OrG8AU6D4GQRuY7ZXM+nyRfOCQXZ3JwPwaDfMcufNw6BX62a/Ys41TdUDXBPbxDB",
-	"l6YyFe/B/RxHm6uVOJ0WnIQiIN+1Nvd+LS27YWPDjRhBCwG/9f+fvXdRbttY8sZfZQ53q0x6KZrUxZbp",
-	"Sm3RtuIoiWVZl3jPBvkTQ2BI4gic4cGAohjHVf+n+R7se5KvpnsGGIAgSIqUbDmq2s2xCGCuPX2b7l8H",
-	"MaK895RGOgAANvDtY31YF6m0gU0gKLAB/4SCYSwMd3TNJAP5bQGB7mq4H8j+kYJrmLnG1+Gpms0hjpo+",
-	"IOUsFMMlFjPOThiiiwrQTHyYc29Gjt/eA9bFIuUcx7N2tPG3mTINk1muEeCcH1b8WLJPhgT1D+BkLkx6",
-	"xkRb40qtEzFGTHilnyoa0y5VVJGtyC0ApFQKYrxjvLNoKrjgr3XrDncVOwAdH6lJ45WescEkpAgkXUag",
-	"4LFFTbmaB52GLmqLE4cxWHwDZ5yedqX9+279Rf3lH/nYqeVhSwM9hNUDl7SzD/d1JZKGaX5SDW3bv5dr",
-	"eSPfXqathV4zvMW41/xjnVJQnnmsx/WYd7yY9WR5SBH3mRd/S9OOMY0V7GPcAnIcJzc8JBQaR9AGLA9i",
-	"Mogoj5lfL8itCZQ+4okRc7gFX6sLm8+QheG1zBleYCT3TPixYm6+zq3Ncj/N8rAJh2t0iF7yOkI/bJ3V",
-	"4QqZNd9KYurAHMKvk6z8LTrKNzwbmoxLzkZJjjNeXiYlaBbJ4u0YeA+IkJr3IwJs1v+AAvxKKG1BiN8b",
-	"vACXYpTkMsJHUDOGhb58RVxNfG4dHRCD4Jrxui7aCTDdQOdhoFONt8noMqFX3zaZbkfdrLda62TFxN5Q",
-	"WzV3ogsWd7CRSljU5DcYRlXKHdBzd/8K4t8reMrEkZZytUmh/3kcUo9lmJk62fVEjFbnOFdt3swF1ogY",
-	"APiVvmRLlE6kS2SDrN9nWO/KfkNzVAoPmYn6CUYjtWAxKw1mvR3D/PtwykfD/M4M805y8ZnRCR458N+C",
-	"A18u5buWTT+HnbIYZFH7Cqoi0ttXg2J+Ov0U0GlEn7gplI0JA4XIP3R7Z3PD3LYNLqOrQ8LbGHKBaCNe",
-	"OPEhJNVqGWIhM5guvRlE+FSLc2DtmFErLhPKM6qmmAmdyZSz6aeAPpi765IJj4MQeoIJw/ViCnLzCgEg",
-	"rYo5Ou/Basm0/8yAt5g6kjSt1R8HYQgpU6A/9UzRnwY5jh0eYIdiNGLcRwdJDhoIIHng9hVrRYpIF1Ct",
-	"QfkJHa+QQebJ3Ic6PKk1P8Myitkryfemp7TAeBqi3JuBxZupNp2WJFbSkJLdmxt9K1SzaxrZS+lwOonF",
-	"iKpdDOEGSmMyuXmSda3YmAULDTWD0gWaDgM1ybEIw4APXun75wB2ARmmhDgyE02hiwJacUkN0sFF54AI",
-	"OhLXTJIe9a6gjsfdgZq9p9FVR56ZfMhNkDXLszSzuaS7B/v7Lw9Xj2DNDXPLgrSg9Y2E6Vx7izzdTFr5",
-	"9pqankgLumpdQM7tSdvV5oAkK6aAYAZK7aPs3arsfb8Io80Sw4Z75gSxGsVy6Uu1+PIDSvpByDDKJRuK",
-	"CrEpalVApJg3CdbvA77GOAQSxqYgN2fTBLwLEig4oXFMvSEkT1TdYEQHrAHFHVxfeBOIkA58lzQaDRSt",
-	"UMxIs1CoPQTFyUU00opoTSsAaiRdU1azrstDA0gx/KQIs0cle76PVZSWFN2M6BQ/15qGehH7cJWY6UVi",
-	"qtir+6OIRm+TTx3u9vUPDToeM+5XnYr6yKnUScDHk7ih/pK/N/+ouRhnrDSTGt4d6ONKlG0EEUIsRuPQ",
-	"wKs6HDZmC65d3HOgz01Yvb3mypr77fWHs2nzl3cD0el0Oifnl8Ojy4H655H6z+s3nX+q/+3/6J3/rP7x",
-	"9jI8+vjb2f7u6PTwz8PXH99OO0fDj+86w19G748/wic/n10eHEVXPw8Ggx9+WD1GBWZ2CaS6dRmRa3qB",
-	"gDBlVM0yWQt7Yarfp2MSXsziHRlHjI7qBA7Fs6d1Qid+INQ/rgOfwT/sj56uYXxao35vBrzYvxay+710",
-	"RUJcMBwAn/T1qB6vXMvMsznWnBEOao0LJMPnJSGb+g5BccFewGk0A+aY9lFPL6NsDtaGh1ILDOYTKEhu",
-	"9Bj8XJlmebVH++DcMOBXxtALIuLaEBluDaQTMHVsKVM8VBkc2q5oOPwc1xpG5wcYyZLWpUPhcdzfORGc",
-	"7bynsTd0t3R5ZtjrEl/b5eXxWxPGPudis+TxrfxsiicB0P1kAm8uDQfvcOIeXdCBa27BCaNRGEAwOpLf",
-	"qzTsbq+5jzc/E44uTz8ZJZZ1TMeZWeENI8KfPnua5S3JLJFAC+a5kNFZ1CumPEPBuWKfb/DRjgkpnSv4",
-	"GfwJ6kJvFmOh0BJvZ72i1rigciSPg3hGYjow/jWz9eWFMPeK7tFPRExGwg/6AfP1ocrSOVGDICO4d5G1",
-	"3HS3O8AHcCkvpnxt/qnhkdYtRaQV9ZWqERERmffLCxM5/LHO2WbwuXqZt1maKFeYUO/78dtFWTOGpIBZ",
-	"l2bxPBY9ykbwFmze8nje4oP4sOJ7i+dQilufY1y3LoCku26QEwFheRSQHsxAaMq35nB7DNyDw9XbzCcZ",
-	"n2xqh0PFows6WFZmySzC5pWWyK0KLRVuwlq1lnJ7srDcUp1Mh4E3BP6twTxSEIRMVX4oeq+IgNDEs06c",
-	"DGyaU1E9DG3vIhRohl8nI8oJhSvU2j0Xecoe5k1cFBZ6XAJ8WOnYyHrDt4fi8M/Tl5PwhF2eDvxfrvt/",
-	"Xg+GlbVrQOUGvXW/w1zrm/mm8+0tLQZlTvs9uwZWGeZjSai1S0LphV1PTty6MJRhP9W0qEPCK2VMZ7K2",
-	"uGyU/hZFBWC+FdeOKmGw91w5ao59bSXcZpSVMY/1o5bVj1pI4iXh1TlBfqdVpB42mTTvmcc/2HJSOZJa",
-	"heOWpYKSaUTH4ySggLhWXEnvX8yDRPNj3gPYlhO72lDKjpPM3NcTGXAmJemcHrfNHRML/Zy/FRNZAy6V",
-	"dunFISLCQ5q8HDMPXUwaJ76wba1B25eJgVQnpj8Jwe+husmUVdIXiNcBm2ZT6vOVo4RBtQdsHZnAcaij",
-	"mpQNIhcpntqC2lumuLyBM1DaO7OKQelAnWycCo1YkpALqztXYysBx1utABMUoKIQ1KKBC8CA6iHSTiA1",
-	"Xgn1rwOJDg5oF69gAajbJQEiE0HMinH8kB/TJayDD8Ush10Oa7eZrEdbzZMQQuZI04rnMBVwdpvqbW2w",
-	"JKzPas3cEcdDIVm9YMzs3xMaGnNnrmRXSGXs8OpuMx7WEganbLiBiNcdKNTqsfr+obW7t3/w/MXhS5jE",
-	"JaIUZhdUJgveYx5Vo8+QDthiURRcM4wAgqHhHTEMfxjIWESzVw6XAffsumhL6aeebOFOj6oBIHyTHAb9",
-	"2IK3sIaDtbjSGKZsLNji4mEQwWXipYh1Z5/EoKltc/hcmNQPLTcJFQNjVQMDJesDEBXu6YfzC1JSWW1x",
-	"CTFTEMy6IVK/9IQfqMY9CrxR1klSTkzW7IJiSQkyh5fVIMMRaBADIBf0cAJ4h3ZLopkN7gEqifvu6GKe",
-	"7AwMilt7dLeu4G694+rvd1HY7O58q9loqx9DOvi+K61hYYeycmmPNSoea1R8CzUqblGSSjO4la8hZO6C",
-	"7yFeQ8jieMQlUCNVRdS1JAZR20vDSEwGw6VGBSOu2m4TEu8rzjVSL6HyMBszS3l4RbyhEBLvJ+DZiF7p",
-	"V5OQenMF4HAO/zV2ctbB7jpAZk6lTRygNKfi6tZc9adrQKj9WsMMUa80RN/jS4n6+tlBHoPtATmjWupU",
-	"6kkHbfWaOhv4FhyPfziVL1/QKvEDCqpBj+kwS10SGEr26tDNQJOXdnpl1TKICHJrSmGDUsIBv3Ib5IyN",
-	"wxloAjSN5tR5F8j+GunFJWpyJ4LvxGw0DtX2JopbAkOOQAg6xF/jRO/uk6GYRElqUVo5VrGrhCyqaJZp",
-	"wKgFxY5rr4iYxDLw9bXUNOC+mBJFZoSqlceRuQ3yySAuGoQ4td3KjM5U4dWKbVpZ96C5m95SmU+fSMKi",
-	"SESQ8oEgW25CpNKuNxxIE9dWdbVMaBPF35Wuhhxe6VepNlWrEzkUU26nvtQTF6jaG4cvcIKKSTwQAR9Y",
-	"CShVd/7HRRdOS32nyqSbd55mU+Zc4olr9bYZu9FMHW5U02qZZhpEqUqqxzgCKrXU0fkGIGlmVGuQ1zNz",
-	"8kwyiQEpC0Mxxc5gwBllewZquHrNgAbajb9yuE7FVFSdfK00e12+O6ZRjIwmTVRCFqddEJiIAwux9C5s",
-	"k0uwIqH6jzmlBrlNZd37LhzlHV13WY1v47Yraa44icGcdQGM4qtcdOEIC/MsOp7HxnHqaDNc5zu/7bp/",
-	"/L5zlBLz1weLEixyhv+j7/bRd/vou3303T76bu/Xd/voaV1UR2FIS7ytSwvsRCyEhftaOM2PTt4H4OS9",
-	"a9+YXe3pa/nJ7juIIONYg/Ij+TI3xRqpGDNOx0FjRkchxj6aJwiPXRJecGFrgak6pdfbXeBuKc5ImFOZ",
-	"HK50JlQ2Uu2mWHDkub22eB45/kocXxcauHt07tX51r2wFZz3cq6i1+dhudjTTTXH3/ySOf3mjC81Rz/w",
-	"+bO+nYC3JUen9ooI0Gg1jUM+Idlv7i8IlMNpPpaZKCB8XJkFDi3tI39wEXPJfpfTeTgZBIrO1YJ/eTae",
-	"9MLAW0ztp/AcZIkixR24hwA3CLsZi7QKmrLAFZP1ySl00MaXJjrfmN3ELOI0JAAlKOskDK6Yw/WGgHta",
-	"Xy7IOt49JPXktCMGTpI6OztGsYYOehOrGI32zCBNIL5gJGLhiTCpFYIHtcN16ZwUq+jpUyyX6vvK+O2L",
-	"aEojP5UgOCuoDqYdymn6LsRnJ25vh4cBlEGD1G1jPcMbPhsz7hOhr06gyVdEMpYxGPD3J5IYaA+cjs5z",
-	"HKEiYLIeDX3UGuRSV/7A7+GazuYSr/QDmRShw703dXvgvYNma0t53LhgSD5vabw0pfs0HbUub2IISqs2",
-	"x1C5KMOG+iIayWIGBOxkhVjd++E3+bVYwHnSnacxvS8GdIDu+KUfHKtFV+TI/K9VIEazOk3gFvnaTA+J",
-	"PMv0oglArgwCzhazuk+QIWbd4RGfecBXcuWLZRudwdqjqV+u+lFwzbjihwB7n/emQjFffUtMCUa8gKZb",
-	"BWi4Kd5A1hrkJ0gnR3ksNR6bvCotP3U7cNN3LFYjPYLxV+6Q/tNe3gjeDwYlhZ36wWCCQ2x8FZUxg9xh",
-	"00JmbBa9naXv2BC6and61LuCtYzS+dNQ2ZaVz/+ppUijJ/zZfzybROGXxemkx9xANbpkJHxGsOTq6Yfz",
-	"C+0zx9yeKt6TBtwTI6XAJZmklBNzdW39aGLra4lJZU/YnUShhe1k5s984mrAAxev0oEudDCIdUiwxqmS",
-	"KkrqnggjYnTcAsBHikmsGiFc8J3dmxuCwUZYlp0E/JqGgU+gunrI6DVLL8IBzCuRupCIameXqvbB6IbA",
-	"AhcKY1ndExd/z2SkJhmsUwBAWfvmeN2jkBhGxWcBdvR+QevssWEXiwZnbzM4wq8QZcg6fHmAlJk2XvQ2",
-	"QB0yHfdhHKZW9ASeSuZNoiCeYSSdVSUFeWfmdCpmWJW6aj4eD1PycBKFNQ2okcMemQaxNyQ9Fk+ZDmdJ",
-	"4h3gLtOb76jqmM9iQfRAgAXgwjkVo64A33X4mHIWom8+OUF4nvBbbPaJxOOWVo1KD5muUut2JvFQRMGf",
-	"WAGqhkSfnCINhmY3qjV0CUImuYRETR6cqHicMsig+vpTbYniKzppMNVR3Swrc4nhc3eEvJ2TT7eM5LAA",
-	"WjKrWGlXXjMasYg0kysx2vN81lfErDhtpa1jUzUGp1Dc/aBegdDMyjCOx7L9DEV7w4okfaal+ephIQUi",
-	"cquRIYXtbxQcckuhvh2GtvLm/t////9UI+ZTL2Y+xMOmYsEEH6e/dGkSkfy1N3/5UqagoaQ6zKiMqC7W",
-	"HvO5S0ttZbixxeIX6nY5e2LJdQCWvtKizYgVW5JoOQF34akqo7RPn1Rd+BkROTk5fluzbgkcvgXgotsx",
-	"5V8DCSbD91LAUs1ludsbZvywnN5mkxZaKeWgtvD6YtptkF+VOk5chKHpKnp0oXisjobxIJ6DAb57P2Jy",
-	"mIW0hbiPxIeO+g0EGQcxIpfLMR3tpHX6e0JfWtaUJhInr13QATl+m/SJ8bwGdkG3OwfdsuNMms09ZsPA",
-	"6HekU8FrJnMPx+Iu/N1FR4Bba5APcDXlcH3p1I1FF8pv4rlLf9S3W2BgoLh7pa+8uvqlEYuHws+8YhDJ",
-	"8s3cUW1PtcubqFW5YVbau3v1SnZdjDjNHS1rR5L9SMqOFKxSpV3Jb4aaUwQpPa0m0LkhxHXAZ2AF7kDT",
-	"2o52VVbkUz2/31DbshEZJBkc1aPasUKFT334VlQ1YibjEryxt9GMRBNewrLbGgAL+pmKSegjhCW8DyXo",
-	"SIoPMwWYsRjfc3SJT8ArG2ocLwNcum3GdMFSBWODykYJHOCKqFVrMQwYY+K82TrvyDe/MRvJNrjY2QRX",
-	"XUx+BacTjlDiaSkcoJjEnhixx/II28W0gsBbY6yszo1WLTmMXO6OyvVqBroV9J9ocluo6L8DMlRmN0uM",
-	"ioXhMndCBfr26kGQQPNetDBL+3pAYStLiGqFQrtpbb07YjiZsrnfMtHdUmHShtT3bjd93RK4ZSMz9Rfv",
-	"2X76mxbAXcZxyorg4tdJOe87vPb6znjMnLMIHUN5d9H+bv58/Aj+wyQTaiASQO0xHRF0EqJ3cKHvKFIE",
-	"3I1EL+Cp2yjvNVLj+Y4ZYCcMId2e9kKWq0a7qi/pkRd+L6VoV3U+SXrN/G7a7OIc7TAk8HISkCrL626Q",
-	"7ZfdWHRhda7GdZaQ8vdxc5WZ1PIrrNzePKzLrNzgLcI9zz1ZfLWl3iQA88Phi3E4e0Vc7bfu9mZwD5Om",
-	"Cm2vXGBmozaHI6lcDCm/wtx9iG7SgvEf5MMkIjGjIzINwhBnSORQRHE4a6zu4MwOd8sSbr7xjURdvrlC",
-	"cYILAWhL93pdstLgzL1JlsIfb1BWukHJLlopVygRaav7MnObtETzBwgAxVAuk3wvvdlBCQZ+nltsxQLI",
-	"U9ejn3OJn3MNyirxeq5ML+uk1TxkAmneL3MtZKoPyDG6FhWWu0ltTJG7ZmQZZ+kDI9fNVLNPDHWvAYtJ",
-	"j3pXOgKdxMKn6+hgp1Bb0r9TVWxhHxtpZAta/Qa9sSsN0bgivpp69jd10K7H+crctffJ+B453q053ndn",
-	"dXI2XdnmfGRq37Gn9ZZGKotjKB3X04iSzzSIz4oQROazBPtHe/oRCLKOsCMJNmYCibodE8WgYJ7q8gB3",
-	"SPD5rhaQfH45bmkLfMWU97hgFjYxaXpZP2IiLiObuw2kKKKTW4qjohvDHhA5JF4CujxmI4xExE09tLV0",
-	"2nlSuwt9vKiXbWjkKx6Ur6uTb3aaH5Gct8V15jTytbjPMnV8sZCi8ariaJPYii2yHer7EZOy0q60yDli",
-	"NZ/HEWNxnZyPo4AP4DzVyZsOebnfbLYq9RJOleNP9aRQjRyKca5MzTWLoOi3akII5HLvIuFhVfwp68kg",
-	"ZrA3JkvVzk+trF6V5Y653tbZ3a1ZyCOf+/vxuct1uVuRhm4Uc9oTk7hcPXcq8JJTSVwSGX64XOlaC38L",
-	"W+uoHu9SBc/0s4CSsxO/tfb90HCqbPDV7BKsJTw1mZ7OtSSZB0AAOygJ6TUNQgzvEhHKSHBd3VWQ4hyF",
-	"beZL+jBmnLwXfOfHKCCH7WZzp6X+u4ainqXE7arn+bY3U8pXODNfx4O0/mlOYSi+e/n0QPiPJdbW4T5l",
-	"wm08FLEoQ85jERQA8sWUA34QIhxFEeNxMgho5C7SgDTRnqr270HUYT+LIBwzk32QfqbMFDaRVLBQX1k6",
-	"pURxS+mkGukm8qIS/Pb6w9m0+cu7geh0Op2T88vh0eVA/fNI/ef1m84/1f/2f/TOf1b/eHsZHn387Wx/",
-	"d3R6+Ofh649vp52j4cd3neEvo/fHH+GTn88uD46iq58Hg8EPP6wt7mCCOOU7Enr5HrYh+rJtLhSAQIJ1",
-	"0qOSPd/f0RPYPobUymt+NBrHs6IB41T8RxPt7mVZCVuyRJh6Wh6ufkEHcMWLpYh6M6yP8PXC1NV4vpPg",
-	"9As6WB6Srub7sOLQ9Q4ZwoM/VwBTUozsgg4Q1lzXmQ1pzCJER48FienAKliiAf4b8BHUdgJkMIwUWFpX",
-	"FIg2X0VgIllXDbukYOYFHWwiJnUMgo3sg57IbsB74qbriVBEatX7/WZzHatOjWvLcs00uZEgw0YWSq4L",
-	"OrjfePOS8ZiwFRjTY2j5CqHleBhyBz0vXVaPHIfTLwZYjw5OaBBLc+JBmADCeIpcpv+FuCx4/K/YONaY",
-	"gQ7X5fWU+os4g4B/BuFCmBupelRf4dB8QiWZsjC8IygOXK6tRDrFeG4eA9RLA9QL6bMkFF2d/O24lR/I",
-	"Vjfvg6+m/PQBRZUvIJ01YTbKCWoLwSHfLp3dUkEqUIWaTaUMrR2JcgcaUa7lbUSclJybrxtlUjIwExp5",
-	"v4rS3zTIexEjKo4fUSdWa1Ii0nQDWhScpgY5ugkkKkBGibpibEwA817rRUF8R67G745XPRpzSzEzVrTv",
-	"HtnW9xHGvdQgNNXrFvscwYWkOI6dtm+XvaMSjbzeLBsXYsKFoPhcEhyXc1RuCAe/nqfSjPl7cVfq+Sz3",
-	"Wc7t2v2dt/v3vQPBzs3YPgbJbyt6QfONvcrEexI56Y0CLBzVFxGJ2HXApqTqYlUol8iYRlD5yeHu6dHJ",
-	"2+OTdyCWHX7kByjlzYhIgMUjE67QIBfC6B66vDCcQ+v8oa8kc3VtnmLNRajF4NkTEhwdshCuJ/wZ6Ysw",
-	"FFNZcoCN1ydZvFyZx2p6CuoOT7erTnqTOBZcJnWdk7mRkPLBhA6YrN0RUrwZ7CYeYsVXBgIo6/yn49PT",
-	"45N33cvTt52Lo0q9ks4T2IgOCfopIJ8/t758qeNeYamMz593v3whchiMpckzS6rHvv7w9p/ANMyKVNoV",
-	"xruX56keBY10J/rqcWXFxSzAtrUXu93NVJi0pUIlwZDytrzS3/jO4q9yTD0o43NI2UH/ZbO713xBux7d",
-	"97q9w/7zrt9iu3T34MXewYt9WJd/MS8GeBAK06ycfDhRk0AOpOwYZDu3IpxS33y6PY83yFuVYokAyguf",
-	"BYKsUKn7rIhpRWd/vh9SRSYsLTZ956kO2i+fTrXUOoVLK2Vga+MmP4Vs1d3cOSuwVeF/Niu++/V99fdP",
-	"qgtJaDmpAmWUxztQLw6uMZk9G/dw/PYrRj3AcL4TO0LNZbkNgUFvDyrwwWySIUL8e5nSL7WSrN5ukA8Q",
-	"BJiG/UEkhFamzVsmFvD4/emHs4vOyYWiJ7vKOYlYPIlAByYuEDRsWBdK1epkK6xzAlWV1LtQ2TWQZEpn",
-	"wEUdLrjH/kH+KSbg2gI3tKJe7Ed/Mtd4wE2lNkH0MzQVOJuGMyPGHU49T0w4ehqPwcZIRHy6GnjIkIk7",
-	"ivKciluHUaAjkM33H0F5DKnGQcnP5x9OHJ4sCvv3hIbm5jcWV4ybGvVPZLJ0dbCpNBd3uPvZqcCrTqVN",
-	"nMohZb39/f4B3WsdHuzv+nu7vV5rr9l66T8/bL083H/+grHdVr/pVL64DVg7tX1gEGF1+0DqnmFqXDhc",
-	"LS4UFpYsBqYwplJORWRq1wdSU8aPIkqXQYexQAXVZAmI0qrRpCOh4Np/Gqjl7scscng6cWvfYQ8+JTab",
-	"WtqIDSYhjbAT0D3JKBgMYzKlWP8ExmqNNIhk7PCqe/rh/IJkmS1c/5s3n6FH+hnWZcWFyZAJTlVTBHhp",
-	"I/3I4Z3TY6zpByVxb2IWcRoSOZMxGyEFUU6Gxuy7PPvV7DWulRQYWoQ1BK1Og4hocpSwRCPJwmsmSZXt",
-	"jGgQYpllU5dXTYCzsNYgHbWm+R1QvQYS0TF9/RCaJoFUpEj9GWx2D0bl35EdqlZxExvUpFT2RJzLqISd",
-	"7mr95XxM1W9QGFT/9CPgTCtBpRPE2p8ratCVtupTMVo1F/2yHNNRT8SrWwlqXjjDbRuYuZY3MjEzbS2M",
-	"fAJKv9fQp3Rc/jIzS71aT0NwBGc7cTCa57ePcVIr2VT6POb1gjnF1HClZ58V+X4pT5MskH1aKivJrTTW",
-	"InbsNsgbLUCDOGGD0mZVwJR2QN5c5hjPeOxmFQ2NBqzee6JFW52EwRWbF7JthxOykTw9EanIUVIObtx0",
-	"Re9E8qlebOFHaMKni0QfzhN5+2UiU+35qSH7LKZBiGPuaIZu1s5vqNG9KpSJ+s6BkNUlI6mKiIQsTiQX",
-	"8QUJYnRZXvIrLqYcRFII0gSDY9X0pa7xL6dgsew39xdLF9X2UIRKUdO2bF6LqHIB5klSJ1ovd6HU6eil",
-	"0HS+1IjOdbbgKlc92tA8XrNGNhBIpb0yWa4uuTrJjMsLuKXagjZEG/cYB8W8SRTEs0r79z9sNmZ219LM",
-	"LWbWmcTDIl6m7wbKeZjo/Yt5SYq3/iTMG8aqxzaRQzGV2mwxy0QNcyFTKrNfOZxK0Jz6kxAlWXKBkqHr",
-	"2pYi/t7g4BPVaxM6NPrXWB2iMg3slKG2BfU88LQFfqW9l5yhjlIVwa5Xv+9mlbUz2usFsTqwaRw8Oqp5",
-	"VzGXrjeksVSqWxhW6hU7Qt4cRvXbNApi1o1F5vUvhSogjiZfGn4mJlGjRyVrTKIQoDcylLT7rJJRG2FV",
-	"1lMaFx63OTprfBX3QSax0Nyqrao15EXI4vqnOkwR7xKmPBVW1ezxC8VgwHyifRDK1iHTSPABcfU7XfMl",
-	"1AMwMsfh+82m9ox9dir5d5X4/N2pfIKWzI8Np/KHku1pYJLiwZLImM5QgG+lxgBM/MOUn+puN7qhy81L",
-	"iSDmRUydJM6m9u+eiCLF4IYikoz0aByzaKbmpppaI6ARG8RZbD+oca71DQMbc+3NnTzNKsEFAOmLhha+",
-	"wYzFN7qC76OhU2boWHxlnJ6wpZxrhdSQrIWCmkCA+WGpl8tmAqSqLFZtiUiGUg1I7VPndYd8Yr2hEFdE",
-	"xmLs8KmIrgI+qDXIcQwsR5IwkDHz60QGyooy9bTqacCkakonnEDsJKcjtKYaGOCgJKy5RUBHrkc5FzHp",
-	"MeIn8/FJdb/ZrLXJiF4prR0tEND38SMsB7T9Cy+6hq6+ajjmRPsy7i8dJTW+vt1Ivo2vuWiqeC/QBUpy",
-	"WS7l8vvSLHRzEEsW9heotw+GXJpb9ZctUhw3UBW/YlLLQipakNYyF46O/gga0zaEaOpYXxoxIuAbGhbc",
-	"YBmPfMTCRM1WPNHhCW5iIKFV+2OJJIuSxdW2hFsnLto6Ll6zWpaLextqJ1WlropJXNRFPdv+8mycb/mQ",
-	"3BrXI2durp2HoxbljoA3CjvYRlZOpslvMDmnjDWZMHeLRT3Gud9Zes5illqC/LOYjUplF1Vd4+3QXA78",
-	"QS68YGisNs9oIfoWL3nzrJZsymkdnmGFr8xtKFQBlFDYYL+5R6ZDxvGCNY5mwI8znxHJ4syFATghkheI",
-	"AdR6RRj1hsTlk9AELJCAD1mkVHuDx+5w3QgOE+8BEGJNqd5Wv6Qqh6qngBMXTkWGq6tlretOejMTHgEd",
-	"jISMk4auk7gva/Bc8B01SjN0Yx1EMxzWE2mefBXp9N2KpY09pBgjuyVfKNZovq0vdCPP5t1I1m2K1HJZ",
-	"2kn5n3W6HqXp3ylrbFVHd+GF6VJvNwQQG0e36EOSPiShsFAyUl2EuncHSSLnaEZbPujviSVv3e19zuJk",
-	"qbZd6yjX9GaVjjKNLQbpe/Ry/80Y3DlEdKaxJU/kit7xKe3RZ2r7qRfLEg73SURXMg23Kc6kc1WLpjGX",
-	"MO5Dtn+bXLMo6Afasz4Irhkn46HgpvyRdHhv5nA73La4Az9Qhz2c1UH5NaHHGFiZfHH8VjbIqb6BR/w1",
-	"pddSh5uhJSPD28g3oZj4qv2avl8kB83Wdu4CmXf1ifboG93xJneBvVB4VwEfVNoVLrpTCiqkmZHa3dbz",
-	"vdbBwUGr2WxW6pX/apHney1ycHBAWljoInm8C4/xz8PDyh/1Sl9EHut6ariVdp+Gkq180O3pwXy3zUCL",
-	"O9iIjRY1WcxMkTzR98K8q/tVFueGWR7QgylxSj0AkxbH/ggB/m1AgMP+kYQBQeSCnW9mcemEWcwz6ile",
-	"KZZHOiXsTLNdpD0IV5dDesXaie8EuBpUibw8+5WICD+YpdGLkhmEO/KexdThnfHY4W+pHPYEjfw6/Eok",
-	"474k7rujC4c7k2Zzz5tEIfyD/fdw0muMhM9+kJOeGmiPqQe7z9Xv3pCGIeMD9gN+lfyN36Yv4rC6MCz9",
-	"LkZ2wntuAxI7XNMVBIq4SX/asZVvx8UkDRRJnuD9YDCJmJ9ZgjqZ0tHkxuEoFiTZNUEnkBGSmYOrdWaK",
-	"LSq1X7uupoFkZL+5Vx4jWQ4uURAkCVxCJ+zjoB2ebBxwqwUhlL/By4q56BvqpdZBOKWzzJImNsC/J1jg",
-	"SBsBZgtKTQHGJyNF50lzSgLlAyzrRZSdIU9rzzSJqtVLaBN2PeC4g2XjtYlirRjQ+rwVhSQQC8K8oYD6",
-	"q9lEzVbr4HC32drf3y8ZUEJSW45IjdlN/Gwc0iCrWWQHtbiD4ih+M9Y6THljvX6dAoMx+uV+s5lcnwah",
-	"HsSKdkoUiUKPDMaOWUxFRAVMpLH1ENjfNI3bMBzT5JwaGaFPblnKn9qegPeUVWMamCtwVMhr2jYyiKxr",
-	"vYLpcBS1XrJOAo7u/1TYMH7NQjFmxrn8ge+cRmykmJ8c0jEjVckYcY9xSCciTnbNrTXwmBIZi4hJh5vO",
-	"EeXDDKCuXWSSnLJImlgbgGbGXD0dUT8JGWF8EHCGdkKfopFAuNUpUTZBLHAWYxbtwE2JHbiDzU9ZTwrv",
-	"isXECwO1nxpeJJAkYasElocLWIciLg1BP7bNgONRgpNFJOAyZtRvYzLE06fJmj592sb4eUbVe+7/7Pw0",
-	"6e2cBwNO40nEdnYPnrfV4u4ePNdicchutFAko4mEQCDVQCimLPKoVE3dOJyQn9533uyc/9TZPXhuiCKi",
-	"0yTEGZxWV2xmso8hbH88Jhh8SKqKuqnmvJ7gMoZkvWDEag2cgrX5z8je86Yf0FAMnj4FgyuI9FpqzUG1",
-	"rim0DhgxSquoYxYdi6xkC2lmXoMMD6rmrkaBw6rjlZYWwOmafVKktXOBQl8TJ7Bdkkg94urjrLagkyyD",
-	"xgePImW6chaAeU11skcyGMJ1o5nR2NGqZL/ZapCOSZE0zUPk/RUX05D5A7PUSsVwP39xyb8ngXcVzl6p",
-	"c+kxKSHyS5LAZ6OxiOHyjpKI+SwMrjEkNkPevmAIuKMzev0JstNSSJpVFJGs6dubWQshIr0GDsdFKNQ/",
-	"zpjHgmu2hgKSHIg2cTW5u+S/slS9iKQVKdcX03JWPuvG97znXusFZf29/eZ+/3C3dbD//OXLfbq3e+gz",
-	"9sJvHuwf7rdabK/Xa+6/eN5/se+1Wgcvm17/oEcPdqkR7kiDqXQvOL8ZkTsG96X68v/TI/m9ufOS7vT/",
-	"+Px8/8t/VlZQk9KD1y6gSUtn6muizYmIxuKxW+eospZeVDomzIIeJ+4ag8kPWFGM+/ogy0UqXLx0PLf1",
-	"NOOlnCI9MNlTUy6lRooFt7S4qtQroACikhurl3//XMHLAyRruH6qtCtGvtlfWK6cz/YlnkmvCAOPkSNN",
-	"ql/qlSntBqqt1sHBQbPZbO3u7UP2RdI2dBiJUe4dzM+oTOko8Bs/vR78+v7isnVy0Zm+f3s0e//nx986",
-	"g875u9dnb86OjndPLi6bJ0fvmyd/Xv358c/B7sm/rm4+fOz8oEgRcIM+V3qwqJWfgrpiT6OZzsr/j/0X",
-	"rRYRHLI6p3T232rMSkTImI7GakwvWofNZrO59yKla2gznUTAB91xJPyJF6sRK8ZEx+OKehxT4/LxAzkO",
-	"6awLDsUuej2sKaM3zH6ol63V3G0295rN/WbzoNlUKqBOXam0mi8PXzw/2N/bhX/BgDB9yBpF1xSo7OoM",
-	"IdDqBNeUniUZSxwuoZt7poLO63fv3v/Z+emoeXN2ctC//Jf4349hPI2uby57W9vjvRcFewwq92o6eoHK",
-	"WFLsC/jIE5lR9r7Fi5CO57HxRmHFrVX8ZkYdZQ/tbmOBfaS1B0JTlcTe6WIbKedH62phV4LPUwiOogwY",
-	"CmH7gLkehvjsSdZsaJAPVo5vlIzXfCc4czhDd2RbX16IKc8mDVSDviWta6vjATk8AwjUyTaLk+yxrNtL",
-	"G0R9WxNHZdpEQC3QCpX9ZGM30vFYQlYxQmXIGoZKFX+sA48o4jPCDbdqS/f/yvje0NMfshsGOJQBj0Vq",
-	"r5mN3Bb4kaWUfi8YSNaUlkMhZQn5QUEiZYa+zFViHN+w7NN0hY6u9cJ//k+tMzaU7PuPZ5Mo/FJyO6qU",
-	"VnRhnH44v5AGDkaT5xNJXAREEhFezvRo7A3hqgbTezIHz/hFoZmqZMzhrh6fZs1urUE6eFW5e3NjTEWl",
-	"V6g/RzS6wiYT4zBx5yjzWLMkX+MaOzwdJoLidBIMGrRgIWCQC3M7qhhQwEmrqVR4wX1Z10gHUWDYE7vB",
-	"vQto6HC10KLff2UXz0lHZnCc4Ahr75d+qszuxGY7jyn3aeSn7hltGSRR/66yRJXOiJaFBVNBY4cj5JDg",
-	"MBnE9slb7NzA+TyR6CFANlFqm15i4MzxW+SfgTSDn+HlsgQUP66XR9ZeATxTANhGfiTGlmG+0PbS+7Oz",
-	"WozNYkPs9MP58f+QREFLRqzMztE4Xtp/qtqtFeozNw73ulVHfxXWkczb7k7lczrlL43Pc/1/aXxWx/KL",
-	"U8lb9riV5mJo2YQS18X6rvZb3uKLSTwQikYzCrrW+tULAQ/UqZGVduWXCwN5pF/uWrp163lrb+/l4X6z",
-	"lRoB+4et3T38v0od2Fp3jAwDWNecNfGL4BH1yQWTOhi0qCHFamF+yhTQ4acTGYsRi7rFHSuloTtJEvfh",
-	"jcHrd+/Ofzx6zc5+7nYG/Oervk9bwdn0Y8zew+IjS0oWHzyjdvhtBFGzZfG3OBtt2bQWxNxaIbBX+P6X",
-	"RFT8Mb9mq4x9jLDYXUAagOAJmE8wDhiPu8lp8IPrwJ/QsMCsYmEoSLs2Zz09b7X2Wi9bu8/VN2JunTMG",
-	"lR678ZXrVFfksUAt2NShGpuaWxMWObYevfjy5Y/Vwz4y8miROYYMf2Xraw5dVIuIqlLidm9uavnrluwH",
-	"JyJO5Uo7EUhQ2bFRalTkdGTDv0EF7s20ZI8FKrmTKKypCc+HtqGnFdRlu0HDZiHcfhn+gUHy025boxY7",
-	"XDXpcNPmWBsYpEq1FAblOet0bqKr18DHBTLRMQJpALjqONZpcucRgRU9pgNEQdaTvjz7FdHeAz5IrQLO",
-	"bmKHwy6jpp+gGRmveaFcFtxjW4mvgilkHcm358y8S6UaKfMt5ozsKAsi0hNxw+JDJirjv9Wgf5B7XrS3",
-	"BtCcPfo7iJyym944ZiptrPC0G+LKmJV3gW6uPvUmcXDNun0ahJNINdSsV5DddMeM+xAo10RZ8ELLAri7",
-	"NDIs/aVL48yPcuJ54NdLfi4jDcEhAUO/MIIZJE8C7olRVtprASF4t0AVSB9qDIBEHmZOELghJfO67/u/",
-	"fHwZHb775Z//ji6m/7o8fXt4/Ovp/x6L3V/pr/R8WrkN6aKQNNJvf3dNDJ39PIhOgr14yzNRCh+Y3Bsm",
-	"CIJ5bvOIp7EScKAtsdZ0oq1adtUycl8RfUgzNmEkxuPlSKXZ9DXbcu6xUPABms1gv5p0wf0SSPZ1AqFW",
-	"TJOwJepj7dSl4OrLSa8EfCKjaSVMINHhhoyG8fDeSOodix8qPW03bnk1VeHh4VqsQqtrVm61m7w3Qs2A",
-	"STwgkr29cl+gi2ltdC28hjvU1xf0sA2UiRWO5NeFmVhhgCY/Nss7HjPI7gxwYiVeNylPh708+zXxz2tV",
-	"7+sxvb8Rt/vK9uqjw2QZRyupZGsR0iMD/vthFGxqiaeXp+V5YomNpK//CjhznXA2ZTJGiEhMHDP1fJCb",
-	"1zXeGlzfRE+kDtZ34OjVwffOvVmaOnCbwlakYwZIIwYVeR3eF5HDKYGPmQ93mvcmRnKBIm+T9f6GxUn9",
-	"4Uev6HWeLY9imaPs7xe6E0Jf5uZ7G7YRsXFIZyUQAB8nbMIIHdCA19OKUYkD1tLwgjgXxAIXRi7g3MId",
-	"tksEJ9VM+SurbpThJoC074sprzXIUVnoyKvkE0nkUExCPx9aQXozh7tpUIGbtIilKeIhFs8iEVPEGwgA",
-	"CwuEbyHq4gIxn1Rd88+umphLJJ1Jh08hWQUbUY91deTavfGlM+j2+1dvUzoyYRDNZrN5GwUSV+wO1Uir",
-	"g20pk0mT8ymLSIACCW8V9XH3LtRHHOBirALgI48AMNvVHnHRNQNezP7RHf4nBrA/C8Ug4M/SP8QkNn+N",
-	"WBwFntR/Qf0f89U0o1dmIylNsuSPiutIDKQsD508ETGhnPx0cXGalG9CrgMpNEktdgwl+Pn8wwnmTvSh",
-	"B8Ju0FvlK4mieafO1xRjxpnv8N4MsAmIGrhbt4vzBRHR9IthDzRKC8QIHkfU02ENb+x0RXZDvdhEZcAw",
-	"6sT9JCExqjOJhy7m5J+zSMkwDY7wSZ7pHXTTt/GMaICCT9I6Q66eH7L59ThlemApn33oL4xcTo5uOvSF",
-	"6l/6rpnGCq9ac1zh7YwB+kcB3/jAGa7Kcs62MEQI6RJ2W0l1O/1ySYRQQlaa8Kp8nnCLw4Iux4OI+mnI",
-	"PWceKBixINQi16qrX2ynP7o6XNSdStl+9gyKnuqEKIhkhWx+pdjgUwgWUlpVKDwaEp9BRvYIonPeJwHA",
-	"0fwxemXyzWPhiZD4WCBlEsgh04Uq4RhBMI8S5UlpV3bjsTEWEMMz8kRH8msfUZ04FSADO6InENypGDNy",
-	"SCXhgqP19t6UWZ6NmYR86L/MwMlf5FyHY/1FzoFqyF8mE4r85fC/dnZ2Mv+vPi7qm/xlzvNf2XOr/r59",
-	"0TgYgzn1SRxU8stfGR5gupqNGfZkPlAL4+jq9vikR/2upi98qJcWnzYajbTzwtlindrcQDLsJz8WvQD5",
-	"gei4mGWDyFzIZnvNMLh8r7ZJgn3YwZjqnc+NRuMLduPwU02sQCWtDJvWZwwDw9MU88LVMYW9qYR7Yyyl",
-	"p39sOHwXKsSCvDBvBpKMaKh0OIbgvWaKBiSGzhEBODqMY4QQ4lp7ityfEle37xJ2A8daad/T4eyVdbjA",
-	"flBCEYywhsP3dK4RQMwUDqWEJNrE1VuK4BaIneFChCLHxABCTIteKOQcC1NWyL4pT5s2Zg1Y22UySxXG",
-	"gdwmrr3HLjADI17NANRK0xj+qVZK6c0JjoXdqG6EVOdyJVLjagq2oR5UnQTcCyd+wAfQusbP0hgToCj0",
-	"IxC1voV8N2U9yJm+scGuEwNctcHU29dMV1GED0FIZBJU6mnEZRxRLvssAvShwBYJviBPn3IRP30KOR12",
-	"aYMMRkaa0qFVJ106mLCbQEKJGtKbBKGP+VnzU8Eo0QxuxZCOx4xLEnAZ+CwrHqpWhUtUujLHpmagG8gE",
-	"BVqCeOBwnfPFGfMBMMOLmI9pIrJBcsALAeIX2AuiG8yHuZbGkgrO8Fck21conwyKA06jmp1A1nuhA1xl",
-	"YQQqNppoB/l6fC2MbcwqBOfTIPaG6nwbJibbeeUAJj+1J6+0Hp3xopp8k7w734HRJCABoiQ/pHLOvJ1P",
-	"rHcOHexgRmqxs/jsxzfk+f7BAaHwErlis2WN60EUDC/Vb8rb+HI7E3Gr+aYfxixnWFjW1Zkyp4IRq+h0",
-	"5rQNSLeA9FTQq9u//6E04DhRtPUPumpU8pPqGhjuonqm+FRHpEcTgAYm1TGNh7ooa0+KcBKzWiOJ/XwG",
-	"rlo95Lk2oQYeyrHO6TGJhIjxr58u3v9K0EJE0xAFVbYkrQ7wNdnpxoTIKcAGttjgTdy0yZiJccjqBt8Y",
-	"mh6P5bOeiCWppjWAa1bzCF863/47AFxXHWSrwNi4/FApYBBRHlsN4ocFLb4RXO0BzE+noCU5rCZDv24K",
-	"uicXqYrPpiPAxuvJaKz3hoGMRTSzRgIgRgUDOWNUySeAtvEN6L+SBerf7wty+qw2zeNKMZja3IRI1eT1",
-	"yFq6VSSmoRJSwmpZwy8VNUwH1pQvTCEz0bcGazCbkqStICpYEdVSQQenJvNXTGIELslCNoFsSlOG/TkQ",
-	"rVoyOoN8kn/DGkTiPSlewlQwGdmoAU7oKHXiar1E1sl4IoeYUqEZPfMTUKm0z4SnzPepBNyAxaY0rVrF",
-	"ts7zxLszC/oqjYU8m4QMncyU4A5n35ub9Vn6tOhsKNXCBx93wKRJodTWIZIMBIJbDZ7Ta/jCCMaimWli",
-	"NFp2zEbjEHQpzTcM3EbCgapXSg71slBpNru4ME0UsaSx2hNzoHwx5ebvEfMDSvpByCQWvA54QruZw+UH",
-	"tJhzqMOEaipce6R7bZ4l2MTpSbFwK/RxTAFnDYswyCBLjnOyUDrfT1lStCcmsVNBk58izatnZDwUmZN9",
-	"rsuiFJ28SS8MPBIx6u+ACgVTZDdjIXH/Ay5jGobqzIWTQcDt5TrFXwqa/Qk8knVoF8ZdJ9r3mCwOID+n",
-	"H5nqcWnrH4xOJitf/vjy/wIAAP//",
+	"7L37chu50if4KhieL6JJH4oiJflGRccZ2pbd7vZFLcndc8b0qMAqkKyjIsAuoESzPYrYN9gn2P829hn2",
+	"eeYF9hU2kAlUoarAiy72uL+jiBOnLVYVLolEIjOR+csvjVDM5oIzrmSj/6UxpymdMcVS+GsgZTzhLHqV",
+	"imyuf4iYDNN4rmLBG/3GyzhRLCWCJ0sSKzaTRIzJ8ylVklDzJVGCqCkjcs7CeByziEBbHXJ6Ec+JmsaS",
+	"QJf6vSiW84Quh5xdsnSppjGfwLdhlqaMq2RJEjGZsIjEnHyQLCVTKgkNQyYlUaJDzqaMXNIkYySW8GHM",
+	"FZuwlMQR40r3nhIxHnL9CEZxiEOHf+MX0GwsCSUzNhvB+ySknIwYySSLSFOoKUslmcSXjBx0u63OkDfa",
+	"jVhT44+MpctGu8HpjDX6DUuB8wkQr92Q4ZTNqKaiWs71G2Z4jaurdk7pM/GW3YrQq4hVp7hIScLoJUOC",
+	"RGxMs0SRYEwTyQLdnGSMVJbCR/ZBGLK5kiRQacaCXdPAFoRR4nzGSoQxg2j0oY22JdRIiIRRDoR6xsYi",
+	"ZWfxzEOm4/enr/8bUfGMSUVnc9KULBQ8kq0OOWEqS7l0SdicMSnphElNCXapd0CLqClVhKaMiCRiqf6T",
+	"F7w75E32OUwyGV8yvfJDfqbJKaciS6KcRxZTxkk8mydsptmOT4gMU5Ekes00DS9jtiDjVMwIZwsmlSa1",
+	"7k0qpBn7TPXHjX7vUW/v4cHB0yd7fkKOgBTner4lKs5iHs+yWaPfbftYDfjmTTyLVZ2C7zLL9SmTWaL0",
+	"CpMUaEfmLCVzOmEd8gKXCR72ut3OioVOoA/v+va63XZjRj/jOHtd+NMOu+cd9m1GvPUArzektzS9GMgT",
+	"FrL4kkUvEzqpj0+/Q2iSmDGxiORsRyVJzbdktCRLkZGmZpDyxm11yD9FRjjDPZ5JRlispRDs5SHPN3Nw",
+	"/P70jOzSebx72dud0fTinMpz28MubOkLxua6o5QksVSaapwtihE1A84W5/bPAKRlYFsMNd/sBi2SzUFa",
+	"U8XaJOOJlgPQ5O+DZwPyOxtNhbggkWCSxIqMRaqfwm4Z8Fwkw07RcoSMEzrpk6AXkKZICeVLwgXf+ZOl",
+	"AoV5i+ipyDYJuoGeJh1JxhW2z4VCsa9fGXK9F5myktDsrird9aQZDacgP6s7zs8nVVr6edrlF//Oez8e",
+	"S+bh4TM4q2IV04TEPGKfUTwspnE4ddhZT8ow+SqOFtjDNaTBKaNpOF155IyWhBLFPisyn6ZUMtIMqWQ7",
+	"MZeMy1jpY1BmI6lSLedmVIXTFq6ImLOU6raI0y6RdClxXkM+jlkSSRC2EgbBotWHBr7hO0Wxb5xLzMNv",
+	"cDRQhSoNnemzM29SpMBy1UODNGN+h2cGnhSaK5C/r3lmSE2iax8Zv9PX0a/QUI2wv2upMJjPyesXdrAp",
+	"S6hiEWwwlGih4IqG6gdJ5lPBGeEgtNskiiexQsq3Ou40GgdPenv7+L8VHLGg53FUFd5vGJ+oqTlfqgxy",
+	"1W6kTM4Flwy022c0ekUVW1CYlh4j47A76XyexCFw7+6/pJ7ml2JomgCKxkmj32j+rbff6x48bpETtsP4",
+	"hE5g+ayk6ZO3RuSMaZyg+JaM61UPqZbjM5Ey5Ja9AzIVWSrJlF4yMqdSMwWslVHqpBIzlpKEgkSbJ7HV",
+	"+GJpqNlpXLnE+I+UjRv9xt92C/1+F5/K3aM0FSkSpC6I8gV9lsmYa+E+OH5N5qm4jLVGhEIa1GCSzaVK",
+	"GZ217ARFSlL2Lxbq1UdO+CNjUh2SAGkWkJCmaQwng7RkgoE/o9EJvny9tWAzWIqPjSOuxRXVZ0YcEfiZ",
+	"0ChKmZSdxqd2I5MsRc752IAdCOJH6/p6kHHKok7j09YU/E33AoNaS0szf93LjCZjkc6QSLToPeYw4g55",
+	"Cb8w3Zx+e46HFL6nhEswCRR7Yc+dG7HugEiWXrIUOyQiBLshugYTbUGCAV8S5BTsRSqqMkmaWicwgyIH",
+	"3YdtctB91CYPu11Nm4fdfXOEjES01CQKvgzNwIeNPhk2Op3OsHGFygBQSowNnZB6bTISamrOnREqV0Fl",
+	"uAHM9KVIR3EUMX5TKmZqquU1vkrClIGlSRNJFixlWj+xOye6i/35Thj+rvVke2nDvnt+evKShFMWXtid",
+	"2ZRMSj1GmqmpSOM/YcSttiai/oIWM2GRPpPADNbjp0kiFihtIhQ4MJN3Qr0UGY9uSLl3QquGGb8rssgs",
+	"nBIx0rIH5hQrO/7LWMajhFmtsD5RO53X9vhlt5mUzOZzkSrkOnP2jeNJlrJog2i9KwG+dYcgy+dJNol5",
+	"K9en7QTwaMm1OBjcMV0mgkZnQryh6YTdkEpGzuP2VkKQRDd2V7NP3dZjiY0bnQy0NhR7FJ0W0OuZEG8p",
+	"X5pxyVtOa0ElUdNUKJWwqEOOPs/xPKSXNE6o5sSYk0ddYhTQO5m3EGSmLSeqFJvNlTzUJkO6JHSsGO5v",
+	"npvJpl89iuBEv7Uz0G8FWv+aMhoZ15/zqK70nZo2lCALGiuCngjsNOaTznpvl57AB55vlLcsiukZvHQj",
+	"wjtNkZlui+geybChzZbdeUJjPmzo6RrW+CqcBj4xYkaPAyhvoGKDIet1QLE2HYGvNVTxJbx6AjZener4",
+	"u15DygnNX++TQIkLxgOwtbVEA/dgKhJGAjqfB6SZ28CCh6xtxFIEuiUnUcxkqz1EnW4RS5ZraxXb4ksD",
+	"+mn0G08oGx0cjB/S/d6Thwd70f7eaNTb7/aeRo+e9J4+OXj0mLG93rirKT1PNQ1UjDq3XbXq3J5roZXO",
+	"kFTWUtfz4YLv0Pkc56UZq6LVt+2gaka1/tmaJIZaehuatnRTc71fUv3y//jY3XlKd8afvhx0r/6j3stV",
+	"/gueMbrfwTw+EQJZNYpi3S1Njkuz1RofVY1+I0tj39DLI34T8wtpzyktqFMmRZaGTPbzfxKtw5KdYdbt",
+	"7jNCR1IkmWLkw8mbTnmpwFvT6DemSs1lf3d3KbK0M6KSdbI06YRiVnbrNNoN8FNv9Qm+qb+xGuk2X9l3",
+	"9XdzlkrBt/rMvKq/UnSy1Sf6Pf0+8Mw2H8CL+osFHdHzBbqwtvqy9MFuw8sn4O/WisUJo0aOVW3oJaEk",
+	"zRJGGJ/EnJEZjRjs8vxb0jSOL5GSgGdJgtu9eEHiR+CwQb9hmSEolwsty/W37Qb20+jn7qt2QxvtPFye",
+	"z6R9SY9IG9n9/do+tq2t4n2VZswnNJ0JMa6PqMK8LREA29dac7uhB6MPTttqjcJ2MnW6xuG01GzEQtTF",
+	"9UfZTBuDBQFwGNpYrG1UlzbVXn4SC5KI/K6qNhUlxIXe1TilNRPKT0iH8j5XIbjZYj4hJ7oXI+Hs/Q12",
+	"uk0v4A5B01fTwRDxk4+DMzU9WyFljUqdmxREWbmLbNi56xNkhbg/ZTzSWj+VJBi4A+oTPAlAZIbwNUrP",
+	"4NpHgEsuHMZaajkOjcph51hvqwg1p1IuRBqB7zNMwalb+DAac6aQU8rEKb5yDp/8x+qc2o1FGiv2nidL",
+	"ZJIrt48vGyiQv9kuevDRw9oex6kYxwnz81BuqYyspTLH1y1/WydXWaahg6fRb/TIKfoTTlXKmGqT07ke",
+	"NLgF2uT5gDw96HZ7japIepkyOSWjlNEIrzrJTKTcqLDGt9SQUzH/r6ZXLfsb7calJnlI9dOXQkSEcrjY",
+	"DtFDuWAjGSu9Ih/zE8T5fhccTRV5amdSJc4AH1gyWPJ0NqoT1YZeOG74bRozs/coaoqGirAdcLF5Wsr5",
+	"DluoM93nnYnYqfVXkHS9Tm7Z6Tf7/pVL8NoRYJ5UB0qaVJGZkIrswUEJfv9tVLYZ/fwa393Ln9I0pcva",
+	"/rBLWl6Xdk6WfMLrNs1vDlXKM3vNo0zqE9SzBPZsG2RKzISKL/UmfcZoppZ6Z1Dg11OawHieJwIv+PWP",
+	"g/mcpkwP7yjK0PjS/+aKpYrGcHDrvy/1AX6cUM7th6csvYxD3c/LmFMeMvj1GeUXuOiebXKcjZI4dL78",
+	"SSiWwEtvRDTB77R1GFL89SdGEzVttBvvBN8B+aAHo+UKOrdoYhvTVD+divncDu8E7Y524yyll6aTs5Ry",
+	"qQ1HO80TJhXNUgpzfK/NIa8y8HxKPUJ9oK2/S5ZKPAYXsZoSwR3JZi5B4NQp7/1ypIj+JUnejxv9j+t3",
+	"AsStnLBx4+qTT9WCx2iFwk1MXAoWaReK5FY6lhu1oSX/9sPUh9uKIUI4yV2N0NB3+4Edg2XhGdrvUwEX",
+	"fQtGFE0uIPhFdFAPlMrej2/fkbkGWkEEc0/9trieBhfulKqtpu3e2PvP1sL3k19rcqFKsQflyKGyj9Qq",
+	"J3UtFe2xWpd0YsStWdeSfF1Hp/cwqTM6cewoI1vb5r4PepunDIbmNzNe5M/7EC0R2I0HLQSdjaqdZaQK",
+	"bdv5lWOJCzxbo10P/gJS+QS9JlBhIa5QsAujCdRFIKq1AsOE0VSWjcUOec0JJceDs+c/teER2o75rVPC",
+	"xmrIMx5OKZ+w6JDE8P6Hs/rbocg4xJnZvVh1ClXF14FPWOzlC1i62r3aLAsrp15+y4zizb6/nVnlE2Kr",
+	"2l8rm7brzmHZDVfmdptUr7C1Ylqo51u5pcoMBSe177CaxlKJFI5WMMT7ZDEVxPAD+sxKXIfBKLrxNpmK",
+	"RRtO0MWU8c46bjg38S6aDHv51b2eO5AJXaOllcHPFlSeA2PrHWmCAauLZ9u2avpIqIqWPo5Tqc5Np6dz",
+	"OnO8XB83DupTG9442DMb3ryHgTHow5rFoHfglQHl53q5zq3njSZa39A/Z5Kdo6zEVdS/geWlp5K/bqZn",
+	"9oQ1lVIB8RB0PtcPsjTZ3p91sLdbNhrlnM5GwnuceykeCc7OR0uXyGB3riPzMUPqVOi8X9A5msUFdSvE",
+	"PaGjESh1d03cJFlBVxzNNSlbJWxujefRQBCJs7//9MlB92aiz3L3naqCKGjgisqNGwYFIJZm999YM/Rs",
+	"3broYyZ0kZGJI8BByiwgIHImLlGcV4N/V0uAu9JDvy55vDttHYHgFv469HH2661IovVfcCaDWgizPrTq",
+	"BkSqlZ3VUbydmzbN3d/bja7mOPeN1Os5Lx9fh67DHKdTdZZvNX5nc28KLzTHOnbmV56vrxxscEjmoysU",
+	"Ve+G2cCSbZ8gWrvLC8ZbpeCe0QmY8x49BIIFtZifxnMTwEEiNo7BsVAoHRgnqihERoNtjc+0seG5+apF",
+	"ELLPKqWN/pcrPHaegkbe6D+sSeHQa9xXVsVGOOY/lwVIbNhLj9PvWzOjucblyfs5vkeKT0hEFe2QUwwl",
+	"1SadDScVnIxTwdUO43DjKTt6hBjhqgTEFxIYAzRBRkwtGONELiWEv+7CN2SXjISSbdzy7uRwGbbaM/47",
+	"DNOGXmK7/uT1CxikiYWNWMIgDpbmbzpRY7rrFapx2TxdpeDbBTyjE9/urG4tOtHKhuaMDRy+tbq9ltUh",
+	"osvP620ts/BP4LlVWnhoeqZRBDvUuyk8+t29En0NJdoRKobX9FwfFtSY6GObM4ZrsGCj85iPxOfzUCQi",
+	"1cfeeNztdrt+zfFht1vXEUPr3F93cBpmHITWutpKqK05au5WtTCcLVKScfx3WbuAMC0QRVurFjcQqFrv",
+	"M6LlB1cabqcK4HJvWISbKQ2Qb7CNVHIOfMMXbVdUWapsOJ7R2fUC/ONy9X0PBu6AY6/k1X79AvMSaJKQ",
+	"UHCOwW72q2MTalg7o/H5uQ1FPDd5LcBW1Yd2YzUOnj4eP2Ih3Xm09/jRzsHTp/s7ozEb7TzcD0ej0Yg+",
+	"GnefFAkCz8VsTvnS+t1lQdGJEJOE5Zdc5+amhmH35fkvRHrRqLwIcikOWUlSgqjDJB79wuCoGMlAv0yO",
+	"zPTbDUiCOEe3rK/PmRjFtRcb/cbfe+Thw4ek2+2S3t7+QePqk+4UA2SASEX3v5xV/JTnPtO05zdNTRzM",
+	"HMM94V65kKVmTr8IntKInDGpSvps2ca9qutXK1feH+4miwQu4LMaZzlcpwQmotEQnJYdckTzqGDM6pUx",
+	"nyRsyLHTQ2DlaotkRpc25arI0NBv4lcYdwMpwJwExqlMXo8JF7atIc8b03Zj4Vi3MaBttChzfyzlhM3m",
+	"aknA3W3SoLZxmZsObXcmdNDjPi+45JaXI/gg16BsEop1spPnmC7tCvQFnWWfIURSK6mKJhee7JWNUrci",
+	"/syE2qs5ao24q9CrxnvveZ60hGmahgVHSy/LbJBu9wJstQDbJB/8NyK1PQusZPZnKGZMgrSo37XG5dCY",
+	"LIsjn7pjI2AqeQZ0lt/PFVJn7jBBPTjVxDWXG/ol5hGk8Pv4yNzdmzX+tNHu10/NiEHZ9rF9jU2+FOKl",
+	"GqC7JobkDR2xpE1YZ9IhQ+CsYWN18Mi5E9Ryo6CQaoRaqVHfNKtCr2DnevQEPkFhzrVkVtS/hH5eeIFg",
+	"FRCP6/2sskfuguC4rVaQvLzVNgVvld7eTMrK15bZLHmrs60zXF1Me3s90ofgaj3e3ktUsszM2fnz6ft3",
+	"eQ5Q8OUqKItl32UZBvjX7XVuMtbA+qZkms0o39GGKSRw5ImL7bvJCtsuRP6n8iCiejwXjHmzp9B04KP/",
+	"CqCXgblBEGPwOsiOxUwJaZouiWPEY5a0mrI4NRAqksR8ytJYVcgFboF2w7zU6H/caz9uP/1UNp7lFi4C",
+	"e8V+AyfBlf94KE8ep/76xXZOp3w+dceTdK+WIQEHTi0ExHEVPo8rqyLY/DLpA4//yOzFihVM7pXyw65P",
+	"cJTpu7V6mH/kv1MpM4WdJ5mklCNIB2a0ArU6NR6FY9mIGUvS8lBXsi9eG7xlaiqiVTHhM3hq8TTwTgM+",
+	"Q5cjODqVIBQH3R/yHRKkIuPReSpGMQ9I80T/RU70X60+iblUFFV8aEaCmliKVCh2A6EE2tqBtoackBnl",
+	"nKWkSXlUfNHqQLcJU8bnjsHrAWm+YarSKD5q9fPui37B6asbBrCfAuZI9+tcLo0Syi/aRArcweXmQ8pJ",
+	"OBVCVq9W9J8zyZJLJk1ciNFeHGJpQ7QyB29YHXT5OlotfdDiGi2Bc16/IM0COkEyZbzFemo/SNwDsuWR",
+	"OfvX3vQb/DArVK78StYzHzkVqSIpG7OUQY5/zmq+AVevzm87/lXi41VJbmwOPfHv15W0+F3LYR/QCMCA",
+	"QGATjgCu6VJGFcaQjrMkIdk8oqp64n5fZ8dKyY9JuXrQiuW4O/fHwZrjgPyuN7WYxUrhbRayQx+gANy1",
+	"Gjb6BFaLDCuLi1ABMPdhwz4uLye+Yld02NAKo1fT9bF0GfvJf7Np4itnNL3oF7GXjqvdQClpLgeQmEjL",
+	"sCD31AUYfFcFigLzkyZJ3e9gYELO/U69sgfQwMTUDfBKI7e5Nbi+89sEw9oMUDvta7rDK3Pwrh+LYurV",
+	"/LN5ImiUJxOP46Qqd9AVuk3GYxTT3W2cPrtoum/pIaqtmT+vZuBkh1r6QkpNM3h15CCFwSi/xNHVbtAq",
+	"JXCsSIHwcQWQk7x+gSG3Jg8rnmkrKY6CNgkiEWYQmhpHAel0Ovbc5hGe228Lm2qDd6ay7mP0NK1b5g9z",
+	"68eu7tFiidtEr+Cjgx3GQ2FTBMtLfm4eaSb87dn7k0X3l1cTMRgMBu9OP0yPPkz0P4/0/z17Pvin/u/4",
+	"ZXj6s/7Hiw/J0a+/nRzszY6f/Pnk2a8vFoOj6a+vBtNfZm9f/wqf/Hzy4eFRevHzZDL58Uf/EhcD8B0x",
+	"sLTmDX2a4HzaRGumEU3hwu3DyZsdSceM0GQ+pSOm2mQOV8SAXiUUaSYxZ5AQdYEhF/GEi5RFiBRCSRBR",
+	"RfsBsFQT/4BV3p3zyaHpsdPpICNtXrh8RhvW7m2WqHhOU7V+ERFRbmZfJvB/gX4SkOYc9C09F5gKasI4",
+	"ZOOID9whBR0COYXsMw21Yi8wq3KbjQfoAHRh+Ap8CPp0039C+raW9y5UQInpRzGnkB5T23c3ZwGKcA8O",
+	"QVeEwXvWIM91qJLdSVgwFlOTchvdgNJGKzs7+cHHeDQXMVfaTCGLlM7nmJWg3wwc0EHofMjNEz+GScxH",
+	"YIBxoeKx9bQ0Rd6ePUBKOV+ScaWtqsC93grQvx5zmS815NNSRR0QN3PsegdzCPIuWdClJFMqhzzQZNRC",
+	"D0Wfc55THrVBv415KGaAmWfm3SbBOBUzE17v9YnfweWNZhJzgbMyWmmrRBv2WV3/ut26/n6QmJTBPqsA",
+	"2Sdlc73FUk2bBU0jB66xiXTJqZm/AcdI69pZQtdXb+xF0PbxXXrE55lcH95ZYkvUifM568G3LDaT7T+K",
+	"I9IEF2jLH/+5KmHcobvtQZvPpW2gz+WWdzLpSh3XnU09Zwgu/LTuC/kEzuxcdbapZUAOV1CfklYQrpts",
+	"9iyNV0ZCQ/wNDm8xFZb0ubwohYrW9igI7vwPRGPIlIw1K9BZ9nnb0JFNSVOOLnQXeVPlq/wbb9kcP9V4",
+	"2N1lxANVlgNXijnDGBD9jW2cjZn9qX3d62oozaraQdtJ4bJb0eHjnKsKUVaTC2sytsz4noNJ6jsYOVto",
+	"vpgIzTt2LQlEPZpYhPzEkSzBS0Q4bsDzNhZJIhbSRU03xxuKoyH3HkIGWpQRPHyMRhMxpe1ubvx+gEtU",
+	"5AEeolPPhFnqZzN6YV7F740ERKhT0F3sSpRR/IIh0Aktak3RYSMwjQUo5u13rY4dYeSgSONL7SGXAmx8",
+	"WARsDWzYg4ePHj95ioY8Nt8nX4aNkYiW+NZPLEnEfxk2rq4CMCqkga2tQxiZk0t/2uib78hPYgFhH6/J",
+	"lCWAkPwPZy8ZFtkuiyOLYrFxwxruQCO0yF1dE38V0jSSpOnXhuwJgewlyxnt6zb8xhtU56zfYs+e6GP8",
+	"ufkEogbR6Ls2PaZydj1ZNSAJm9BwSabxZJosiVRpFioAwcsP1fd85zhls1giulIwlTOrbba8Ygssm2uP",
+	"PeaKpQA4xa45B4THNt8W4x5lSgku2+g71EpPf41mHDht2Ol5Z5cIk9+/5QTf2PcxlSO8zrcn9n19pKs4",
+	"vMAz/Vp0VWw2T4zI3ebDM/s+fPtZbf/dZ+WGblwrxxtw7FD1MPCsVnp4ok/L0riMq48SEa6H9QF8fZGy",
+	"vX7rONvieVw+w1fY7uv8as7puFkfRVCkvEqINrhzmL6S3IYT3sI3O0aRiULn80x5ohg9AvuTi1pmAtgb",
+	"CzqLo85PzyZv3p596L07Gyzevjhavv3z198Gk8HJq2evD04+vO69f3HUfffi3Yu3H17vvzubdN/9+c+B",
+	"02DMJ+fzVESZNtUaC01oiDivnRG1uVxPJ/Pve9tem+Rp3aSZm9Ufu5/A82Yqo2gV5W1uCvikX23B3SGv",
+	"WfjSEeCphmD1C3cE1v4DVzhhNE2gVAuv3/dgKCss2eDZq1enL4+esZOfzwfTF0/Ekz+Pn2bJO/bheBL9",
+	"cjn+83IybXguaYomVud+v813hEXa3rwlnJbXkOfUUYJrxhQa5Tk8a8oMqiUgQUcsiQGhyKAog91sBwq2",
+	"iPFRWLuyT8DH7kDUgxfI4H9iPYXFNE7QSWJatUGaI8Y40VI+R+UvRbrAUPS8e496e/uP9x49fYo3hoAg",
+	"L+HIzx898YS45A2sJIOVSgsqSf6+FRQRu4xDRppdEo9hvEtWOsOduzLEhN4oiAwONipQSFwDnWxRq0MR",
+	"sTZRsUpYOw+H16fx3Wlb2OMKolhfOb6UW6pFSYx4TGL0EnChtsSZY3TbNQCMrG0ILr0pUN42Ydib26zs",
+	"NIkgRAUTmXms2Xa3S0B8m9v/2+Yg5vkoAMYcMR6yRr/bebpvvDS9x/kptK0oW5mx+BdNJrSi66+TTzhb",
+	"5QsvTlJiKqFccLHgmLAAVXGsk817SXq3aYp2lJt3w22TFfNt8RXyFe9TE+8sNfFmcua7zWW8z0Qs9beF",
+	"UFondb7XDMYCXWubJEbX+PYqetbUprzmmT2EIRsJV/N6It62W7XGXNy6qRrGwkd3kePMcxxg6NJynC6F",
+	"H8TxbLSN+9Da/GVnkuN28cVPvmOLM99R8kKfyqDQapvrjE4IIOujMl2YECI1l7gFvpo9tpAstWjKCqbC",
+	"Cllxp/qKhSQD9zliOy7JhcmmwZ0zY4rugCZiY+xt1pYYY3qgPQX0E6GgxheoNTfWP+jkmpGW+osViSMr",
+	"Mi382m1x8eM5xTettBOZYKTPjdYXdiz4Pqxiu/ZsuDUvHBWqJgYE55La7GEowHFLjfIuV7RMoI1OB3Pg",
+	"2VWyfzZNXJUSqMui1W5aXmGJ1RaifrmQiJTIqVZWjfdgwUZ4SbqGeBtjgOtdl4hghbqXpave5nLVjxsg",
+	"Pmt7QGURa/T3H3cODvZ6j/Ye9p48evLoyb6Wx3xinu709vY6vUe9h/sPn+x1D57uPz3IOd6kPpJTJVJG",
+	"XogFV2LhCcXeFsbZHgNedikGXE8Hwyck5hDyP9N2G5ukjJWRlyORjSAqzrRt8ryuSvOtNW4f3bz1zWmT",
+	"ayZe4aacCu6g13HMqohOEx9GlaLhVB/GfVtANYijgDTR1xMnrIj8BMFYqacKUZKBCYOzjqMhn5nAR4jW",
+	"CJKYXwSkSckcsY1/Ojs7PiUfTt60OiQIKYwpMFIZo561ztAmcNyDcWQ1hsMhD2zAWIDFt/ABGN41l5xp",
+	"u9Fv/FMfcXDXPVe3iyrN26yJDXxAmu7o2/kIWzUky72DFeFsfoZ5qRcDFC8UTcbpl99PkGapq2sFqPp3",
+	"XMwvPNotrqETPVuOCF4fJ3u1hlVPnOuzUjFD8a+40W/8r//r//7//t//s9CCb+PwNm36lGJ4dFhgDxjf",
+	"BULMSUNyHKiXatf1pVMD0nAtX3rbzGDdzj9zbgbrm98EApp3bBFOR/spat6vul/PP3Zui0v5/kUJ/Y/l",
+	"GvofbcQB5tA3yjEFV5+cmKdoCX8nlE8yaquraUHdYPz8w2khXxsijVh6jikxnm1bKuhfYeliqmZ5sORX",
+	"G6tYaQFkbpvvzqntTug697Zv7HcbDxbKtUhNxaVmL/P1ylRuOaehT4GzS5y/Q5qo4WrNqBI6YMW/PIQi",
+	"+aVwejsAubtNELRRl3IabcPmbxyClrjQYZZ2Yy6SOFxChR+MAYq1weljF7+mgX1gTqI+tRPWwqJhhnHs",
+	"PE12egD9Bv7UdDMUp1h2ZVTtVd3jp4fobQ5KHwWEfY6lkuViPm6rnzYjfUebSI63mA6ZS4FDdXLiY68P",
+	"gn1WHX2a4D1CmMThhVauK6flQffpIx8NU3YZs8U5eAgdQnpT4vPATEFSCHUDlQUaKBJBUqngbIs5CfSo",
+	"A18EZoVgMDsfwY7pJObapPbAT7+JpdfNPDfR4+B2cAtDQcHtmozN4FKx3eCwJlihCiYlsqJilQMjdY9E",
+	"fY9EfY9EvQ0StQ+FJ/MWIxCKJk49CbPdiOCA/zbH4tRer4k3HMRRrfUL0IAT0E9MmgJUPZ/XssNA697g",
+	"onBFxJre7UurRoDS8qZDcCDOtgP18kD4b4JkwRUzhHZmXfS+UWxvI6dlp3HPK98br3wL5nDvjLc60O01",
+	"+12d5veItv8pEG3vz5rvT36U4kG+tizxATBuFChVuD/LDE0P9mxunLduLXTugRyvgUR7041tFheRkZKk",
+	"jvDaJmMQrkUa7h8ZS5ekGY/zO95Wh5yKGRvyOj5sJFzENcywu6RJxg5JPCZUkYTpPS94KfTWAH5ygRgc",
+	"bRLAf4Mhj8uVsDYHWd5IHnXIi3gM+EDKg3k7N9uJRPalZGnAmxi0NORzIcFnZ+BlxZz+kTESzAELGOvF",
+	"x1zmFPlw8qZPYshtBWoJKeNRYtylilDci3bV0iEX47FkqkMGmPgsFU0V+lTLQow0uSh120JUH0hzIwGH",
+	"NAeg5DeVtt9Etm4Hznu3AhZwdTYJVITvu7V8/C4w/O41iu9Lo0AMya/M5eZWaROfv83RFQywEJDi3ob9",
+	"vjgmr4/6TXjmOpasvbz82sbsvd36ny7c+f5Y+i6FzLe0dRFpZ5OMwbfuQBn7/qp/3O+B72sPWFyor8v2",
+	"J1myUTHT78g2gp4yAgEt+l9LTLFL4xoA303vf/WZZGpJ4yvFz1gBWh+IlfCzlMlpgfMzEXl6+pzOjC8C",
+	"F84ewOem0ZkBna7AH5trR5glJMhiePK5tpZxWPc75TvbKZo/v/Y+OaWXLDoxOfWbNozUL+dJ/rc/LRBR",
+	"NwKl09wam9RUi5bROJtSfoEVMiBvwuyI/0LeZylRjM7IIk4Sk7sPkNbJstPwXz337jn8O+PwEvd9bVY/",
+	"o5NNDO6r5Hojh9RNlPh75vy+mNOLZXfHLGmjKTfwZTWA+A5EL1VsIlIteE9/en18/Prdq/MPxy8GZ0eQ",
+	"PFiKJTai+KeYfPnSu7pqoyRGfenLl72rKyKn8VwSJSK6dBjv2fsX/6yEE+eRob4o4lJsbCN8QtnD8dPu",
+	"+X73MT0P6UF4PnoyfnQe9dge3Xv4eP/h4wOg87/gyu3cVvZuvHv/7ghSG6nK4O7p+Pjk/W9HL+532He3",
+	"w1x0rK+4zT5Ilm7aYlhTyLut9rbfVveBgdsEBhZ0ugAbfh2h0MrfnlK9MqWMd+B7p1SvQimky73E+t4k",
+	"FuI4fF1p9Tsd0d/ZaCrExQuDt7VJeOW4XFRpFUF57ppu58bAZll0TlU5lpdh8Tr8BG4mzk3z+3Yj46+g",
+	"FT/c75ldute1G7X0eB8yTxkPl+d6MZ4c2HP8HFNE9u6d2t/dnvDw6zfcIpu2BkAfmXflXQRjSRZmKr5k",
+	"52MaJ1mqObBrWF+ezxEfDX7SLP3YMrm7TYpfYDs5P8osDJmU5V3WazcEP89TFArgSFw/weFQOi+SV5wn",
+	"Fj7c+cpkMwh+blFIvA+VRSvDtkxdunPJwpTlgy6fcSOhOs5JvrtAqv+DZmr6o9wP031lTrm89uLend2/",
+	"3YuF71csfDVxIOVCpNFzQBr1pIjD75Y69eIAP0giFhzA43QztUJWUDH93D7WxEDm1+NcuL+HIk1ZqMhU",
+	"pJKRkT4tESNznvhyY2sN1zJkTZigeTMfIbhBtfxJY7UsrWHeVr2oMaiuBajcVXX0qzpHqJ68a8CFB1/r",
+	"iEE0XqXQPeFicdMhVbmhSqDKkP28oMIpi2zG9HGhl1fxrZdEZiM9gTwJ0db+KxXEMJp9rb5u/ZJmBKiU",
+	"UE8HkGUZaGIzkXKAs7kxPocdijeddW3F5hf1srxrGzPW2CrYd7ajn/taulFF7XbjUhMjpMkmEWJX8zf7",
+	"PuLJyFh5wWvNk9pSNqkiMyEV2SvDpG6qMTajn1/ju3se+bWKBdfVmVzHfUHxYbC+xmS71/t0X/nxP2vl",
+	"x1V8Vb4r2YK1dHdQpXvsVDcttdLxlaVo/M5Qzk+YIiMaXhhJb9279fPMucWrMYHR1PIyRvpdrA++obar",
+	"RVDZDInqR/kGtqecw4XlPFneUW1ImIABI9k0tDWL6YdL224JDRCri0tfv1TqdsdjH9jZeqSxzcTejDxW",
+	"At3p+vb4RkgwMNjIYD7PwWdtbeUdg+MKH0JewFQsrH5rPwKkYMYj72g2w4mtWjPNyx/wpuJ6gr34MOiQ",
+	"wCgWQZsE6NKEimwkcERUAHVgAG5ixIY5kv5oScC7KGvISzXXsg+Dx3vGH+HZTl3VI5ZEW1hbHPBXZWft",
+	"l83y3XpxtzqlTIF/e0qREUsEn4C8biIlgEitrYtU2fLeXoSY60zjtsfU+0uWpnHEVhxXrnWSf2Q3gSxP",
+	"vigXhhwX8ylLY4XAz5p0E5NnUXZXb/JyWg36yjW3V4p3ZUrSAVh3zPVSjmKOINiQj5PbEVEGAE+JmMS8",
+	"Q95DYfhkPqU8m7E0Dkk4pSkNAR2Ipkxb5GLBItIc7Pz3NqE7f7ZJd+dpy6dLzMHu0sP6Hx8HO/+d7vzZ",
+	"3Xn66e//0bjOJnet1psKaNflVJHUfpeMsctqBRc9rqaaCYL1AYwDOGaSyBiquVuPg3EpHbqvwKkuxmNT",
+	"eiFWmkcWcrsToOrpqkkUeE7+yFjG0GIFiWKcQW0Lsl/UU9iuW28dGYfQW59grj/OV5iGLLTJvUgFnxCq",
+	"CkKOS5RekqapyYB4RCnhTC1EeoFFHFo+5MqNGk/FMbilSuIb3TW6r5LG9UFeZwTmu3GWkObe58+tW47F",
+	"7/J0QIe81au0XCRzyllCwikLL0biMxk23nNS6Nl9WzHQLf8ic2yJ/E0MuIwlCOM2nNH4gsV6XYKGnL/e",
+	"DGrjDVodosW54IxQMhKKRCnAxZoU0jSDUrmTmDOIEJL++pM+D+8GQpia8MYXEeaOMFoDOmoGlbaD1spR",
+	"eETXJhSo1StSrWzprgwOO3/jbV6GtajQCzpTbUBBy0CBjREiU0/rkhGahtP40iDazgSPlYBTaCTUysl6",
+	"vOM3n2wO+L1ysnaO+kRRyCKUk9dFqdBmUBvRmqVSbrGRrRklL4ZkmD3POTIclC+AbV9rscA/9m/4FKvj",
+	"5AjegQk1zofdzn8CS3jVNKp3DlVpdGqLitvrHWK+IPgFaQaLqWTheUD+bspQtzrkxKZVg35tgr9tTCsq",
+	"MmjRyiE3YMS68VzNomPFoPqv7JAXxZka0jRdOmiGkgTmyx2sGWz/KioxDzkwsX2gB09VlrKANIPLXnuY",
+	"dbv7oSkO/tPbwfOd058Gew8fETEe8mHjS9H8VedLrfWrzpeRiJZXwwa0w4KWP1V846GUg73VlNSTN1hy",
+	"lhy/Pz2TxCFWDtquhCY4Ola0QM0kI4G96wlIc57QmOMv8EMsh5yGIZsDMHqmQFtgPEyX+pcWFBh9JxTr",
+	"g0cipJxc0iTWplWuB6B+ovcPVi5dYsUVOaUpGJLAGVCjHTP4c6RMEOxDrhsG//a0aPPDyZs2KdUatXPI",
+	"0gTvt75gB4ZZr4KSwoWarBRDbg8LgGwsM7hdoYpb0lFz98CCdfTc5j/6H1HP7fx959ODVn93V//0P4ZD",
+	"2f+vu5/+3vxHv/jrQesf/7X1D+f5P/42HH4cDj99+vv/HA4/fuzuPKU748HOy37n09+Hw08t+Frr0F96",
+	"7YdX+OnuP/72Cb7Xzf2HzyC093vb2USOvr2iRoa1h8hiKmTBYXA0xx6d1a/d51bUG3bJEp/mF4dTqwG4",
+	"RlcoLlkq+0O+QwKaJEEf8SEAhgp+BPMq6Hu0B4P3rxkpQ4MOTTFXmShrG/gitmufeJsuv8oFZ0GfcJGP",
+	"y4GjxMAmm9yep0S2G/orbxGH47JxW1EBHU8qKBR4OEHJjfGYYdlQwZkEMGp4A32tzVihRWvMWNzMttxk",
+	"37g2SH6ZAt7SgtiHhM7nMGeJvQ2r6aXDBtK3ZdpIkiE3lMubU8JPzNkhSdkkS2hquoAm8FVQ9bAMepwa",
+	"fzZN2ZC7bRRd2JpU/n5IFKcsVF707LuKSCvBZ5cbvb6rAveLr3RNsWGa5tCPUyfZ3aQUAmVQJrcKT46W",
+	"3Hpc4JUoT3FdgXf4dkaX5oSGthEqmpicSjMY8/yMTuQK5cJHw7ujzpkwjsqchYp5Q4FRS6dO/S7cpUa7",
+	"uoLegX9aK/EKZ5PH0bre09QhRzScmoonsSRWeehbZWjGKJdk2Kg5nVDgDTlKvGEDNvtRLiC05dPHEzXv",
+	"oO1KykKWOMMyhUMfPIDbPPvgkj14ADqR87meDxd8R48ydx5b1dT+LcZG7cU9bT8vuRlB5hNUoYbcCHvz",
+	"tyOj819AFB+SQG/U4lewFrQ1OMAewCXGhTkPYGBcuMJRm5ZyyLE5smtbQHOyoA1GR2i6LLTeCp7mTsmR",
+	"LKdiITfLGj/2CQb5bJNa/01EzvuCPm50ixLW59nZJo5lvbS5TR/fTLrcBSFWaEnSF08wKMr92irvzTCT",
+	"SsxYikIdrnOgcKuiyUWOsO+w3HeYGV67G8uHuCoSAjYvOLztu+jx1oIsiuU8oUt0D9FLqmiKlTX09oQF",
+	"5ZMVpVb8lNjC+QaOtzw5CJyXtqIpuJhiaRdMS45YojtdYgEfRCkHV/GQ2+XUdiwjewdTsoh5JBZ9qG6l",
+	"RWlef8D2p88yc0flFMc1BvXeAZmKLJVoLqNshtHq8eNNqu0RhkuLaZi4oiJ8w18PYWgrrskhf56pHTFG",
+	"GLdUJMNGa1tctO0rlFtC1i4VfTecFRbdnA+v7aBj84G/0HmlVQde79PKrey2eu1ygHarm5JWUH4XnEVR",
+	"ccz7l6YpQGPLkezM5YjmrAs2r5WuuOkGru5fp511My1/tOJC252baZeUAhkKbthCsN6Iy7YR2Ek2iTnW",
+	"iHlBFa2UCXDLuyO7nWtjFjrv1eXfzarB4xgKD5phUKxKgb41vMOfw4s/yLxGT7UI04qy72srvptrysFI",
+	"ZCuCQIYNqh8OG1D8wNK5urj+UJj3c8bJW8F3XqYxedLvdnd6+v/rrLc6BqXcfVV67D/dVB4CWl4z8+Op",
+	"UGJlZXHg27l+ZcuJ4wbaHI6Npageh0/Zo0ePn+48Pth7uHPQjdjO04OD0Q7rPh6HvfHTLmWPd+vU8odm",
+	"OpHMeeCrHrmr4sDhqpVifahKpq4fyFwhLwxlE3lXRn1giGyJzM2fj49e6REfv3vVLpA9e0/3Pvee7pF5",
+	"/JklNVRY/f0546GI9Kga8W/P3p8sur+8mojBYDB4d/phevRhov95pP/v2fPBP/V/xy/D05/1P158SI5+",
+	"/e3kYG92/OTPJ89+fbEYHE1/fTWY/jJ7+/pX+OTnkw8Pj9KLnyeTyY8/+lekGEB1ns9iTtMl1JxqG0f6",
+	"jnm5tACjpWKNbSied+Wj/IlIVkjkVCSscDoZn1w0i3nQN8F7loHwJgasmkNQVGaUa+UCnDvt3A+3sBcH",
+	"YkzgzJLt/GJuyIm9m9P2mTWJ0Xk3WhJzrQJuDMfFJKv+Qd1l0Cc0dzA1p9mM8pbRmR2H33yu34M6Qm24",
+	"LRSlOqGmCPAG51ffM7Yk0ZMxvhopvBdjuj/J8vDl6u1cy51hycWlm3a9XLHqkNdKEigYixEgemcjmq0k",
+	"lAACK4m5VIxCzVT7Jvjp80ARjBApuzIht9K4mNsA4ObzXwJuiq/Kfpbk53dOoeIKtm9UdzKGsO78LixN",
+	"40smSTNwEHMCcIWAi5MOebV8rTbeS7XIS5+2DblgHHjLJqwrwUICwT3arkiHPKhACAXAANz4ncugP3lV",
+	"v1YHwY0KJCO4T5QhBm2QAPLugyHHtl6/aB06GSIzqkLQ/+uOg78UnlEt8L46+CqLoKNaCc8CdbayJqp0",
+	"8MVL3ab9tVH/L1OGBZ7w8hsjBRurYvCq5N3WOwE0wsIgb/HTun/iJ7FwZqlXJObEw8j2WLBl8FpbOXB8",
+	"mrTm9q0jgAzPODfj3ZpSa4CrD0kiFixFrG53O+V5tZ54ZJcR/bG2aJqD7IGShNoizy+YMboPwwj6ZKg/",
+	"sYJk2CAJGysySii/aJEfwThHcVUV2NswlM+k0JQ8Ank4qISblDxQ+lQsgkgiFtoi19QVqR3yjhpz/znm",
+	"D2lhWFRWRGGGz0AwU5VLUyxmCsEF8GKsJHEMplY79+ea04eZ5l35aa/nDq3vtiow9TLkXFjIVXgApZ1r",
+	"IrBUDzN6Gu3tHRxEO/vj/d7Owd7e0x36mHV3WLj/hI3C8FF3FOU5jwd7dWcpTm8r09AeFTiD1Tt7XSFM",
+	"I+F0S+CsE2TE6hFPuic/b68QHdcUGNct24k3v89NjKkdbmfd7fOqJlEC33D+6/fLc8HH8WSF5upEeoXw",
+	"XoZ6G24AZ8f/IMkQxRm2OmxAxqaJJDNNxJKENEkMzw45dWPZco0FvDSWkdpGuynFFFmN1X6Ke8qoQYVW",
+	"g/eocP2CNc2re8KEvOh/DjI1FWn8J7W2A6P/6//4f5opi6D0aqsagrkmJXqGxSTRUWgw3cDMf1jNGtbk",
+	"lb7c47ql4wzV7+P4siHZrvF+jh+R4vs85gd8mUazwXGXlr6JZSpLNApaHfJbfrwMOazJjlax+0Z/n1F5",
+	"AZfHbZLEF4wEwxpVh42gQwbk+MMZMrdkXCv+8CmL8PiCsN8hz/J8ggvGTHS9VCK1r+Hi1vh8XdjsmXXu",
+	"wvPCiK/P3wTJtgkGz2LJVzDwtXgP4HsTyf6tQmiD4pPgZqGqM1O9dDsFqhAYb0WeAFBUJMV/+W/bDRXx",
+	"tJXOAYzR/fn+cDSbh9WWTlkoNG8oQRY0ViZA27daP2irVi4qiSB54fUZ/RzPtF32qNtuzGKOf3Q7PU9N",
+	"9pUxZB4eYTyai5grVz2Eg1mTGc7lAL/CsMFbeX9mq2qvVhapNvbAEDjom1TTOFE7Mc9XKA/zBTPsMB9y",
+	"32CnLfJXqSJBlmItkKKCrOUCI/tWWbk4xBP2R8YQBWPLoCsUjvl9gzfmCooxl+L7BKGeBUMKlELxjQtY",
+	"S6QQ6iLpE4lJwj7TUCXLITjwLmIemSt4rvq+WF7S9J1rUflca7WH3BMZS5rVk04oVhxqrXahXeahq7uk",
+	"Ft4K0SR4e7UuoFV/Wo5oRZ6VQutIWitf0JWHZ6VPWMZ7bP5vgM2/hfLOvh42/1VlD69K7IWcFN/GM9K5",
+	"CmrjZgl8vK258sWaFHv7q9wyCVOmTDGeS432tftkPqAzusb8HOQpgs4Z2Cbx2KzI1gmBXmvXkx24QvEZ",
+	"cKPymBkfmupViQCTHfzGUy3sqawmfPwga5rHFhd+erxnTKp1tvnZtGSb234lWYgsiciMXlQvfUq+vG2c",
+	"byvt2dwA3ezL+gpeqI2uI2sdbuEYcdUE42+2QVK+kX9as1jO+Vxnn0trMTCJa2UctxMac6na4NMQmU3Z",
+	"wTC2JZwp/dxVXU2UGfJmyckCeaJw4tE8owPc2YHHI2PPRRuOvsr1sVVlE6/DY6O3g3Isq6/HWbHFHXSO",
+	"NS6EgdPA28IfVs//96bhE3TS9XFNqNRyJVZkwVJG/pXpn8DLHl3HRYB8ALXX/BJ+xaWE2bSRWCPlb7eB",
+	"Z5j46pg7snCp7uNlADgTfF5GjL/P/oKXAxvOm02HRkUIu3RcFcBMYWsbgkb+qGRL/WobP2Uzyne0vgXZ",
+	"xuzzPKG8Gj/hYHXZFdnaIl1hBMBg9XrrdyqVC1cI0RVRHJY8ZnBtl975vH1SdBPuSQnlw6b5mATL4oq1",
+	"Bv33rUsP3KOmbI+aslX8yylTxytBzAZl8DK4EOMYlfbBQFu4AWg3hXJbjaJ2NmWlIdwRNNpaDLSz1adZ",
+	"CZ8BE5iNHlBkyLx1RLobuHtju+ceeeaayDPuSsN0V6zyBMvh4/CtV8Ifnfcif97H5MuSy6NDBs7FnJ6J",
+	"pqer45iIjsYqPW5TWe+GwRs0mta619+xBZRcqObD6FaKRlaTxFZwvAlVqn4fTZj89um6tJkVA9my4uTt",
+	"KGT720ykmE8GoT96wE2zsrJhQSUBD5Q++DHPKuqU4nFQCphHXjdljvG/LqugWt8CL7tw2qZKs1wTb2xX",
+	"yvYlh7wUY0qaeZKvbJOCsG0yypSySWqgcGbzuUj1vrc1K2TLkz3zb1g7o57mY4ngO/r0LHyFS+xVV58M",
+	"nj9//+HdmSFcmxwP/vn2yP376OT0/bvBm/OXr98N3j0/sg+GvELzNjk5Oj06+W1w9vr9u/y316enH47O",
+	"T45O37/5oB+0yeD4+P3rd2duJ0N+djJ4d3r8/uSs/PXZ6+e/HBVjGbw5OnH++nD2/vzk6PjNP0tXZU6G",
+	"kcMC3qsy47uK2Bhi+E0q7ZymSvqJdspWsX4tljp3e62L4K4JhzoaluU6/10fPvUN1uBvBMCsgVd/XB1y",
+	"7yq9NSqsasowfa09m6+Sv1MDBjXQtVvp1bW9UhegS4PCnNfvxy9QpNrRNAO9xwIMN13EkrW26t7uyFrg",
+	"E7uM2SK/TjX3y2bXBm0SHB+9e/H63Sv9z5Ojn4+enx29CLbo0aeNtItN73BIid99B88Hb0gGpp7aJQGl",
+	"rI+Z91LwNoTBRrOYo9cKYmJ3R0KRJsQAQ6xsNYj6vvbKNrVXbg0LCDdrbDZX2iwCFJ0iKF8rDBA11boF",
+	"OvAdIQquBg+8HlzgCRv7JKTPnIF+roVD9s0ABz3+nSNPirXE29xKfrUbPPVDCcTBak5CwkuQzF1++fbo",
+	"g77YgcFIiiRTCEJjuRPInzIpsjT0Qdxvhrr5Twh0WLrHSBP0cjlTLe03lyvb+ba165bvtTI7rpL5z9JY",
+	"L3Jd8IOvjERlkHIXSEQyHjEDHmIv7FcI+2sUkFpbHeor13G6mdj9tpJ2q0BrR8RtEGmeGhZfcfuzjbt/",
+	"7W5fv2+uuWNWbYjn4PL1BO472KGcLXweyusFffjjN1YGWXgjJr5L9OBrnpn3aLe+Q8DObz2bXuMy3hRF",
+	"+1K9UMsTwM79m7icIJaX0FnkJUWawaujM1KWsKZVtvslFBG72g1qkH6Ch6wz5C9FSgpjAQLR9FLEKk9F",
+	"c/BiMCdNf3noAPyZjOwIAq4jRiMvQNv1LKkKVeqL4L2HM7dFKBpIUG7EZDFUadDOizrYDOo+huPFijRF",
+	"SqZadYvVkDt4Yi2I8jMkxuQKYyPXMsEqq7vtCZmv3/74adiLHrPuaI8ehI+iJ6w33qP7o4PwYfSIPR7v",
+	"5vL0PtbtOnWwcBOvLICTR68jqBOIMCVyQK0cY00zhxPgjhkKvptUM4tM+szLVFzrIlok1YBoE3qzOhfY",
+	"Hv0dYqHkIJ0SkoDq4FownlWCb2Wad5KU8L1B00CA2XGWJARdsF8J2v/WXg10It+R/2IdItRm/8VX8Ebc",
+	"Fym4L1Lw76W2rbMyfkMw3FjwIxuwuirJqVrfyQnvqDDdipDXkYiWHXIUw61h8GXYiJiicYJljXKY66uA",
+	"NJ3Ke7HgbYdbsBrAWGQ8ag+5mqZCqQRQzbK5VCmjM+wMwURfnLzckWppqy2YR32DWIDRHRdsCTmC5hVY",
+	"9ybk0XPBz+FHjLiVQYvM6Hxu4Dvz7TzLASzRl/5lmJNeT+3jsAFAWhYSccjtInWGjU9XQYe8Y1JBgjAw",
+	"eiaZUWvhV1yqHySM02SD2VOjftFYHbLmgw8cIsCU0NypuRg5Fy8dAPgy0rSmiew06kHVuEYb48uiegE5",
+	"GMGWUcq/0xE1kGnXwxIakMAAIMmAMK70skJFDe/dFxcqHhuuIk29eeGyJRXZZEryNLfNaFODJA4ZOTKv",
+	"OGhTvYcPH3a73d7e/sEdo01dBzPqegQ/zS+KSuB780wfkL1H+3pOvW63697yAoZ2w5m385oHJW++CmrJ",
+	"1FS1rinvjd2qi6wABgFAKflq6413SIKY22daWlSeQ+kN+Hk+FdyO4RC2VcgAdS/oE6mwciVi2bPwAgo2",
+	"jBIRXkAkNRfnCxqrQB9UWErDZHbBy6a6hhv6YElmxob+FdOfVkngA29AxHZYYBSBzc10OhuPB1yVnLyf",
+	"1jOJfK6nVWESS41Gv2HIAXd7+IHuo8w9f++RR/s98vDhQ9LrdnuNdiN/vAeP8c8nT/RgxiIN2XmIvQKW",
+	"aY2viu6d9EVnJKvDVVKMrydyCrHSeVpjsSJg4VjFbcTGImXGYEbQmRy8DHDZh41nZizDhsUz3OL2veXy",
+	"RzFu+M8nb5iAJW3N4NBHL4QEOCwtUX9Zigx0DoN7H/MJBsvYl0LKyYjpYVMOgYtYIkGxhLmtEVSaDw0B",
+	"QzGbMR4hlOUM1SQ4WCiZJxkWViDNv7fyQBlwCqRL8I74ykU6cfoxN1U0e3XdosQXm8pr5GsuyGipxb2L",
+	"mKdnHk5Zh1iszpjjVAxwMNd/JMkSX8OQ0MckokuZo/XCMEzqhS88u1a02KzfVputCP4vFSDPd9cthXTx",
+	"eX1f5k2URFS9nV6pndJuzpuw8q7cY77VnTeNCPTW5S4Yf+tS0uXjbXNB6Q1rs0E/9ion3CSofz3dJIRk",
+	"495+92DvqUk6O48MriOqbpqyzxORRdBLAf0KDc8zhLUYMQbw6phnUMp5PKFgus5iRaYgnlSsEs8Dz6JF",
+	"zF8ONh+YZ/OXp3CtkKRpireHqxJ//LYLzmZrpcmJGb2Wllpk/t4VJ/RJoI3hoD3kARaMKQrFkCbG1UuT",
+	"uw/VS3BqLf3ics6KwjsGrlVrmuBXMo+bgWKfFTY/oxNwUtEsioX+hz3H9L8TgWOF0j5WGW9rLUyxFLy3",
+	"8C1GTup/AYIRfDDkgVRxeMFS/Tvi1el/adME+rkUcQhfI/4Y6XQ6rTaeMNCXHiG6zOxGgxvPecok8/ig",
+	"NcEqajo6diE57e2fg5+Oup9P3j0cf/iX+O+/JmqRXn7+MGoUyQ/ahoXozDaANC9NYObfDh73ekSfG0qS",
+	"BV3+o5L10Og97j3pdvcf7z8ujglo0yvrTGfX4n5r8H25o4A+JNUWKEN49+5V3X1qqw29LV0J3yhVJOaW",
+	"v9sug/ubhR9WjUU/vYalWlhM1xIBeNCxr3cYACNPnr16dfz6DzFIfn//69PH4cPT4/D5u8nPf+w/hKun",
+	"MJ7HjKu6veqcxNqsb/gY+OG+z8C7a9bbDuMJYWigomIsCWDm+lPbSlP+cg0DUxoBl2OVG+EF/zVGHz5m",
+	"ikUgnL4ZS6/izZWlSJ+XQKRsNVKDvwEoRBswuov6RBCRTudziY4yFNuy1TfgH7MsUfE8YZ8Z6tv6qzzG",
+	"1fYYcyXInKU7WN7CwKp2yHsO0WV4Q1OLo/dWOO3WS4x2kYkeb40cVStk6VYV8FeWRGb2lVrMn3jKHxo7",
+	"xV8usHiYQ3tgW9XCdjjo8gXgSCgfoBUWG5P7YbqvGkVCu73NvLtLxPtitPfFaO+L0d4Xo70vRntfjPa+",
+	"GO19Mdr7YrT3xWjvi9HepBhtNQPj03pbz2zjpR90O9f4NN1nc2XcDq7u2aSwB1AIwDHDGR41KbOVOKto",
+	"QtgYi8rG0l4OfIYWCnx8Dlc/kC6HYVX4K8BEPNzvmTyLva5NtSg93tc/KsbD5flMNvpPDqy9fo7+5b1u",
+	"tw7MUxrcllqg+cifp7Cdwu3WncETvKZVOr1sxB4rEe+LBzF/RvnSCgxnCgY9M/JPpboEqx0tWNsB8cac",
+	"JvMNHnP16KCxrbUzMINDQ2eLRiq8sHqcCCR8g2G6jOWjb6KNKJewCkzAmJNZnCSx8dT4yVxi0lrjZ2fH",
+	"1ndlrlO1GpMagEYWHVbKF5kHJITopJKt1iYGxbe1JYB/LU+ltF3KIy/RyG6DGg9V16rMuhuk1wmbJ3S5",
+	"qr625W5h5Vhx2epII3AaQCVEK4u6XY9ccF/bIBUObc8UiuqA1kRiBUeh8Q3kAymgjDfS2xnBVmTx3gHj",
+	"yNB9k8JrLDpHd/2ayduvNgkSAK2rTrHO35WOfRpWUXVWKpoqeyfl0HhGoRak5jHA2NeG7oXFGxJJxNLS",
+	"qOZZar3eG+hcHp31+myiuT/vHEzgBbfphe7J6fG/36FPzY+HVF+K7zHhbaXaUgaS9hIbcKSB1rl/uKSu",
+	"QEpKM9AqS5BD5xvvtrbXsjTRhjS0sGAjKcILpoY8gGqYRgELrCmLrhF4t1RygSYJqOtnDkDDD5KINJ7E",
+	"eTKEJM3SjadrIua3Pe38brIF4gNvcxxY/baFuQbkyHXRQ7kxh4YLjUzGkRnMiCVi0Yac6iE3V6BoJ8KG",
+	"ivGuHy4YudKWDZ46kswyqUg84VrfM22BhygSYMFccLFA5d4HgFjzcJWM3KlYSJLNYQTaSi+7rRCgG+Np",
+	"0WI3Edemnh/QpFQP35yVMZ8MeeHagvkZB1jKat8A4wMQExcL0gx83rmg1XHHxYYcx+u29QGLwQFJ894w",
+	"7E8ft1DcHFLGJBk2ShOFuxXqOPKgQAZUOd82yt9Bf6pemHn8a9vZL3oQBSgl+L49Nky+iKDUAoKh5RxE",
+	"g627+IJiwaWYMW1QNEEjdjZZy/hlpFOTB5x6uaevTS5jCpwv4I6I0Pm8Q061EmSgngxMchJLtaOHsFM0",
+	"s2OODsaVtmI7OaFc2PStqWTAsG5DotzJBKAHUNZYn7vlSimIuVvyXkE+HkJpkd/LlVbyz9oQeVBpKsch",
+	"k5piZ3RC4hmU4VQsWbaJFGQkVK5jIWrWBvKaMVVpSwaJFKVaJm5Np/WxixUJ6wrUXERunQrjBpKvQuXe",
+	"YgxGYN90BBgr5rvZ9rug10tMVR6cdSGMUsia0WKmSEEYA+6aZT3nVFRiyK3LFlI6K95piWLR45LukCNc",
+	"ZTKll+baHbkD1YohB/bIwXhtOY67EW2+WgdbbVrT5tfbt7U9iFs3D0/w7N5VW8tM8ua7azU7VTnbUVGK",
+	"uj7NMtuIcR22uXWtDbBmQVdcTKzfAibwQE+9uFOQRTUq56y9xh7IrzXKe8B3UYFBwjY7rUCexkXBwJwh",
+	"B7Wss6r+fCSYBH0KFFgIorB7GXitesuCaIOo6w25/rrTupM9ZVXTzdziKLE3k4Srom9zgG2TDHp7XFJz",
+	"u7kKenPrUTtoqatHXebdW0OH5vx3V8NfufjesCG5ppaItZ/yyOFh45Sll2hIwkfDRhu3gbkWto/jyVQZ",
+	"xwklz5NYv2IbiRUJRZZEQ673w5TyKGEohThg5Gq933w5o4k2U1lEzgByoZwbmFcbXlV6oNFvHH2eI6we",
+	"JT+fvn9n411NtsKwAVAOwwZaPh03Dm5Eo3OTK1KYx3l1+as1MK7bJsuV72UWBhHQO1N7KRVLk3KhICnV",
+	"4E+vQN5eGdvmTM0kLpkl0iYiLCfN02TE2ASUmFQPYcqbuukrLqk+bR2AefRHRhNIv7dULZW18hTyX1X0",
+	"Xj/Np1uEfHt9EBLoO8h85VZ9DO9bjirXI/U65JQBRoY+3kHCmwLJpi0phlzZ4g0SN4q2rmWepUNNpT9T",
+	"DCZlk1hC2rB+QfPKOFNZykoRorJDXqPer7Ux94Bydh5dQqQuqP3GE8CFjfVG1q9uIdgYjX7jCWWjg4Px",
+	"Q7rfe/LwYC/a3xuNevvd3tPo0ZPe0ycHjx4zttcbeyJDTQv1q2+IX8AigzagEN7dnLeGTa5Z15VFM7Zc",
+	"WS3YskStEGsollZuUqeWrlcWDYrX9QpLArgGJaFj7oycOHGY8V1ImzxkG/q6lsAooT3DzAHr2Vx2u5u2",
+	"GP+anMZN4gC6KMmC6rrfiSBYGzHrYxjXEennkH71djWPFCTCWHNDnrslO+QDhxKdcCVkw2C1NV+oizOa",
+	"XhjXFyLM59onlVbR9WxenK3r9IQcrhE9nxfe10IV/OjEj+dVeib854txRHvxyeJXxd7WA8gPnvT29vF/",
+	"Lg/nc65GkT/q9fZ7T3t7TxpXn+pBo5u4ouTBdZmjNEt/Dm153ndU9vA9qhJinLtwc3eLOSu1EI+oyu09",
+	"b9nDVVxcGvUnX8EUycIsjdXyVI84TzMH/d1/vp2tdC47en9z/1E3imkiJi14dMGWHeNzvmRpPI6ZhPpG",
+	"Vlu1nw5504QjZQm6cSGjDJNAHUnJZCkN15AGIH1/kObILPCDOmTAiUkjHPILtoRwUUlknBgXsQna4uyz",
+	"QvMarXK4CkaLSU8dI5sKOPQX+4+6O4N5vPMLWxaikM5j/TfQFiAnVtMxMG/EUUBCIS5iBqE3UNPcufmH",
+	"mwqyC9gguwFp/qTU/D1Plm3SO4B80paWApKOGcHqRHLIm/qbNjn+oP9vcPb8pzZ5cfTm6Oyohc56ajwC",
+	"kROzRYL/tvP89OQlHExBsTr5MQuiJwhlOkbxagZ9mJcMixX6/UERMVfR5KC77xARPymImJPAR0G1Ws8q",
+	"lzTum9MUg8Yu2NJEfZHFlKWMBLXfY0kOulhqP6RSU+AzjVgYz2jiYK1YSA5ofMi31WOCDnk/0tZ+zuRm",
+	"Cc3FnebkXZibXk6tk6VihuF2tAZRRw3owJi4QNSrubJcDrtG1CvwIo5FnaK4PxGoTnDfLjeJ3JB6YUPK",
+	"2nrzTlI6m4GyYGC1Z5QvhzzD646RMPVeTKIHFJnGH5ABMS0pl3zYDd5DIfliBag/Q+6AjbioLvhHORUE",
+	"Ohg27Pk2bMA5KOFSbpAkIJesq1ESfdyQDEBgA7tMQYccXWKMnJoSqG+Ni6lXzTG7hnz18rYw35191noO",
+	"4O7rvQFZLXOGuTQ0KcYx5MHulNFETf8M2iTY1ZRa4j9nTKVxaEN/bV9izjidx50lnSUBzO1vfyODsqUB",
+	"t5ApM55DG49nNS9yZneshamwIH6YmmiFI0pVwZmxQGJYCBDlhkUXMZd93VuvQx48OLYZO9RlyAcPSDNw",
+	"T5ig1S+JIFeoBnkdX5A8hNzq5KHyQlZOG0K0gMj1UgPlgzgYWCYfw2bKJ1HblOeLZbt+KEGjWx5Mbil+",
+	"a6jl1ZLyYmILKqFRg8h4qHuHFYAmYklijkmy2q6eCM7ayF9JBEPAR9BJq3wSEkKKw/DBA3scPnjQr56G",
+	"hmv1eYj3pYVtj2GJ2ma0gzQbFJLq8t6gpwlTkgQH3X1SAW8qM6wLKYSBG1woaN2CDnWGjSvN7Xua0Qo7",
+	"qsxl+eERaBnFxixNTUaONpzjkOnlm89RUGgZhZwIHVluvPNDxjlcoCMB54QtMb3+mEBfD4Illo6Ddp56",
+	"FyNTl0+RVoccaVFqpm1RS+A2xkhW5CXY6mBFD/m+Ju0pHs4e4jq6TdBGfDNjxSzYyDCulRyguMC4tE5r",
+	"9vtq3aes7lRVG+JoNtBmRbsBxYYztkaxYdYegHHU1Jm2kQsmfAzk/wRGJ0tin5SwYgOMzjaVV2WuEiH3",
+	"l84t9MuY90ZLs6K4kZwzzURPDDmAvZXPjHZZxdJ7ylZWrWytTgc2yyGhRo0JDFGGHHtEYzyWJOMXXLMC",
+	"3H5cCjgJZKmPXnXfvjab2zANbkrgtXykRNIlTA48SAYN1h5UzwW/1GQRXOpfdsiDB4aAZCSimMkHD0qH",
+	"lRaoAXi0UVLs/ksiCgAp//x5Z7FY7Ghu28nShPFQRMwUmsXkUpqqXXisTaugctGNESy60aaVwhmP6imo",
+	"5d2qbS2bM7kbEEUvmDT+YgBjJK+5FS9qIWArEBhZzCeyXYZrQxS3UUrBe8CFLSplkds+6r3/6UfY+zB5",
+	"BDP82P30MY4+/bgfGIspTTXxxZjIkCY01ZrXnBnvIeDB5ZflPwKkimaWrNvde5T/3Ol0gLNxadCbalcF",
+	"JpfxBArb8OqS5+VmzNdvYqnsl3M6iTm4InKEvT5wLkR8at7ibYiA+Qx/ZGnyPyEenAwb85RdxiKTpd81",
+	"DbSqp81GePKx0+l8ukLilJPOAkAcCUjTlr7tdbttQhVWoOh1u12kXSDGY8lUUE2T0AokIQEvgCPsiAJk",
+	"VSduThYQ0/FkOhKI8TiHkodIlDPr27CUqYQ4SiejmzRNzJ6294IiEhTTRgiJeZhkkO/VBDZ2ItQhaoql",
+	"rTYJEIsq/1BrpvlXWsHU9jBETtpVh1gEd8k75K0mFWb8rIFhPMwRo4RBcDSapx7sjELgvIOZuAYTEShe",
+	"h0UcWLUTNq9RiKAtmoDijCWZJeIkYmFrXLwqMCNeouAQuVBEmVp72gxC17ZbHi6ogF4GutFQwG0xBMTI",
+	"KZ3nS/zORFQbsWIIqW0RLVRtvHWQR2zPGOUQ/iWUPnOGjfKhQ+EkzXgeVgYxO1MQjDYkzRQ+7hNoERcy",
+	"sIZQQAo3M+o+AWeL4q5aPw7zSLhQzOaZ3qgPHsxRY6YlD7TuRyuMeFBmEFA3EhjzPJ/DuKyK4bXFHDwg",
+	"0NIb7YamI1qkvU63A5cCxspp9Bv7nW5nvwFZQFPwVoH4jUQodxv9L1fthhXHUKTalzb3JuYX0p7+g+PX",
+	"P8g8pFWSpv0n8uQOanKlTa2VaHDNxHpR82LproZ0OOSxQoVhhYphLlEANzSEQxAuWdBAgEMS9VTQBHZG",
+	"VOtXIVzEoAH74MHv5RO1r/mKLyFOjovycEzxVOM0yMX066jRb7xiajCPT4TAmshGwGuq7XW7OZyMCQms",
+	"HLzg/4UtselS2XYB3of1y1EsRqfRNs4NGM8pUzvP0XlUvw9aTWrSfEs/7wwmjOz3Dg6ePtLS/piq6Y+7",
+	"bQinOY0V+/EN/dyyoqZo4scz9qeY/qoupn8suvtLGp++X16+/+3lcvacvZ7t/zaO/vnLmwv6an//xe9/",
+	"dpPJyWP+Wyp+PTliv+3/9K/9k8UhYZ/nccrkj2fTrE32uuRnvX33unt7pNfr9572H/bIq7dnh8SM8Uc7",
+	"xkMzxsPSGIMOMRr5jnPNZ/gCnSmxGnLANzBxwGXN16jDgpOspFQjZxRrWb0iwWUzebT+pc55Z9egopfc",
+	"y43+x0/thsxmMwpVLGGhkekQ5vsj2IAN8Ol77B/wSwvp2c5Hn01yLnXEv9bW3ErMTnUoVFVNGqx0n+T1",
+	"++GVNhEp+JvAsNf7KnaC4PH2kzPnvrao4aBl8RrDEcMF0ETMQ8RN1LRJaMD7c6s+Ar4p6ItaW+2Qt/SC",
+	"EZk5l7323tHYFHjARAwujIb8p7Oz49N2oZDltRfqxKJobBc5pzDA3+Hy3rXKKw7erjlb9SFdPVzNYX0N",
+	"FGE4rg+NrqpNYwP/Ydykei2Q540vDTCcWUSaB3tPW3crHtGNqxcTVrCBtyxMqmeA47VRPPpLfpuMbj8+",
+	"/ZYS1Q7J2Euw2zaaQNeQ2L72PbbTrVq8WgPyXoKVdi+3IMn1RmfVLSMTrjnNDfMz0QpX7cbBdQd/FyDd",
+	"202miu7umdLbGPFuUYBBBuuiKi5wmr39zWeHuSk9E+INTTH+7KD3cPN3H3heR/kti2J6pg8w/fHe080f",
+	"nwnxlvKldd007vqwM3dBtOJHQxZYewJWkiIwQ1Ku023hai+pwZzkIfqpiRxKMKIN3gPXolVkA0BpDdpO",
+	"QDPGgWDGiWy1wZaURlntkOPclkf/k8e+LlvUayW0x7w4NPfBeOpA82idYcQmZG/RJIHsVgAhjYa86VZA",
+	"6ZQLjQR9EtAkyWumBORHD/aNEzGMreeVJUExsGlj8Khd2F7+xkqv6gMs8J42evk8GTVQ/jD3P6wMOihe",
+	"2f2dvo5+zVi6BNTcDS+fxjxkZ/GMbfPyM3AfbPv2G71Y27z4HlgDAiS+mhGSM6qHxJryPuk2QN+vQUeq",
+	"7yhXgK8XFM9olB98+pMthOFLkY7iKMLYrZtJpFwGgWTwz8GRQMC5HhFkIo2vKX9sBsM64bOdNBlyK06G",
+	"/F6eXFueuDks98Lk7oWJS98tJUl5b/wFxUh5Ao4MOdP/XSlC5BpTHmUyoZC8YLi8JCxgp/8TkY8gDwZL",
+	"yOUXNzCwv+PnZnhzGqdELeKQkeZBt9tqk6lYQEqQRVBC9FUtUay5j5E40CJ8jigG1lIv5WWFIo3wWop6",
+	"yNLOc67cqD1PZpgWMKV0FFP2oJ6stVLWmUtEaLkqq2w1tQDu4axUw7BzJGtNdGBJToe5b2P66qnVYj3Z",
+	"Z5VS9NkqOmn0H25tlbijumOzt9r0rSzecmNeY1Czqr0mh6XYwtTt3ZkQ22KAtgyoYcxvJ6j+t5iLt5SO",
+	"sJqwjteQh1/i6GoXhaEWRHWxeALZn3lWV46yDPxCTkoyKDCpooFHGtmIu1wgDbmVSENeE0nfTNK8gGmX",
+	"JU1FQamepBmP/8gYMdehJj7VxKMB/hiEr4UOBTo2WnJO1bSIlYSo0/J+87jBC5CYukZxUF8vnFDUuSHf",
+	"Y5Prv3gn1EuR8egOePYDV2u4tu3X899zVmKw66rg23PHK6b+qqzR/ZZyuiyfv3emO2Eqjdklq2hNG6Xm",
+	"GtPzFVPFDY6xmGxYP4Yti3EJ64DEHCOMUY6exrM4oYDSmQfXzlkqBZe7KAwLeBgJJwfEqgFwWZ6Qm2Ob",
+	"5mattvwgEBP1R4HJOL4EnLa5/ZVKmAhh44pz0sFfv2gV4CYQk8BtvcchrwEo6M7zDTZzkJ4R5RVDfEw8",
+	"J2SlzegFwMdmaXFHRKZU5lnv0NSMCLxbHKfA3FGbaH0eM7uqqIgQVaO/dpJ3i8bEkOfE1oQ5p/LcPt0N",
+	"OuQtTS/chHaXXhD5OtOHOMWpzlM85qIM9xmD5OAiybFfDXSAYCNZpo42K/IeTMjQgwclCfbggS0uMOQ2",
+	"JEoPJg9qMmnaGx2hhySAIQREsSSRJjVO0aTgWMt1goNbxYYODXkgGU3DaUASsCjMba9Z0x8kceusUAxe",
+	"G8eJCWuAMuz4hWKflV0r3dUPsmCke8fKJsfK9Z0p8NW1PRlb+F2AHbZ5c2Cmeybesuu8D0Wib+pUKdXg",
+	"ADzSXhvC+7bBuUPJ/w9gqB97GKCIW+jHHmCKYfydxYw1TAirkYdEAUfkGHtFsswEvBfaiKwET91JJfSi",
+	"H6xI/gmhTffusD46KiY3rY9+HaDBKs5gfmMdFoV3Yx7DjV+j3/jlzOJ61o7HcnUUWxaw7B6oJlzWi+j+",
+	"InhKI3LGpBmHr6Grq/IgnGqA3+148wpepvZ9JpWYsfTc37G2B8+znBO2zMGFAy5Xa6ECl8vxKbDkOpbH",
+	"2ZjqZ70VDO1wywW+f5WreJ/qNNtm7LDb2eIcWNeUIShyinO1PIov4yijiaf0GksSQfqtWoU1m1r8SH8j",
+	"anSuFF2DsZeBcGzKcr/IUkZ0bkB2lSAe80eP9Uq7+kij3+vlxPniuscAybosskzMCirMcDWjX3rabizY",
+	"6ByyL85DkYhUy/XxuAsVOz+t4LjtwwFKTu/tHN1/Qdf2FhdicvcLkPJqtT1iTeR2kVxQ2CEldXPJ6ipn",
+	"WbnK1c1bm9gbFK7WoSlqbw0oyH476B6sMc032eSein8YdUCtsb7KSEcxXUaOr2xKj+GOPL7OdndKCvS6",
+	"3TogxK1VnHut417ruNc67rWOe61jtdZxncu+VU5PvDH7K3o8PSoG5LSE0zXX4ugqFYB2JVkyhshwvsSI",
+	"dJESsNA7mEhpbskNFF61BWpLykBxCMBLjx1HiEhJPM4RxYynCKt7TUwfRQ944+QprTZaYgEyPjGpTQhH",
+	"iXWnHEUgLrtgdLcCMo02DADpguWNYOrEHPmSYMUlOY3nubsT32jCIST7QDf4CQPGj9xCcf6b/Wrc1LrL",
+	"/SH3Qlp7is2h+/WDzQCGmno5ZSzWaKzKML1ai/Phj+uZHNMUsu+zOZSFgtxhBH9Twk4wT2OAtbCcA3+1",
+	"MSE5NoVLABxQc3YEgOmYrqffuxt1FJVjW4QsSxjU4b1kPnXTTOwDzOs/seJ5wxiLuia5dy0ZWwREfo2Y",
+	"ikrrtw6rKLXnPRtsGQLL9HeVRHCXY9R7uhAG3zC24rqH318xGMPIi+rx5z95M3V/7t6fu7c5dwfk+MMZ",
+	"5vxCDjjKnz5kfYywPDocnubSkUqzON/+IL0/Qbfz2hy07w/VDQfW/ZH6b3WkDjYcpK6X3ADIrHaQIyhb",
+	"DlJ7wRgAlcwopxOGiM62kQ55zaViNGrnUduh4JyFCt/L437MB0M+wqhGkULK9IhKjB0xlV2IxaaThyiv",
+	"8oiZtEgLj53+tYx+EY/HLNWCvNZKHvpBIvuSqY8zt9WgCI2ilEmDkwVoOfSPjA15MAenH+TnD/kYkIZi",
+	"bgBm+qbynYOvqY8trLRj3rnuAbIynsEW2NlwKLzLbzFstAeEGWm6kTlLYcodcuYlK5VYKjCPE5E2aZ1F",
+	"5DOGMRW3JPSSxgidUqN4H29V9vKWbM9An/36B22SzfVAHw25+aRDTsWsAAO0cFvE7By7prHgqK+N40Qx",
+	"APBpAijoKyEmCSPHTMwTRK4Ya/UJY8ZokjMPIkAaSMWi2nJsY42kLS7AI4jxwX5YVAqmSU3Vbgf3E3CJ",
+	"irMToiMalbMSy0r2oG5yXmWy56t+WF3llzAKS0dpMGkRdh16Nphyq9eIYIQSQwAYvQ37RIwVMyhYhjxF",
+	"QNJ8KniB/SnFjIGf1NBEK1MdglEuEOFX24OAZTRnXMaXrD3kUuTxadIi3sHeQGjLvKhdHueWMjAWxjGP",
+	"5VSrxMs5RrauIDhOby1sRo2q72HTI6POhYwxDZheaPYC/D/Y0YeWFUdZnAC4hLU8OivGUsiQteP5NglR",
+	"uDJ2YRBNf/NlcS5rv9mR/bC7t1Unr6hiC6zechdXzHaicENe5WL3ULXy2H+ubryAPmFSJJcsV8YJwnTB",
+	"Vgb2AQsuSTxbyRyuuV2YIqAjSvUht2Jdb+LZLOMG/BQkMkTU5kh5UYylRSzekXkgSTbfUWIHPJQIbq5P",
+	"Pcl/UEQbhEPOxuM4xIIYHyQz9TCSWKmEQdEDgfBL1eonUNvOYogdY/SuFgxRLLGeK3S0FNmQL0zUqPGT",
+	"4oGvt5OZSE2c6XEivAF2g+RkEbmM2UL3p8UX9gmAbHmfd3FAv2L2fN46BH69afYXuVTf0jTAOb1ABl+Z",
+	"ylTeB7e7ONrerMTutOIkFAH9rrP97ddK2A0bG27UCFoK+G3GClHeR1ojnQAAG/j2sT5sgFzawSYQFNiC",
+	"f0LBMJYkO6ZmkoX8doBA9wzcD2T/SMENzFznf49MNWIOcdTMBlkvQjFcYrXgHCQJuqgAzSSCOY+W5PWL",
+	"b4B1sUo5x/FcO9r4+0yZhsls1ghwzn+t+LF8nSwLmh/AyexNesZEW+tKbRMxR0x4rZ9qHjMuVVSRncgt",
+	"AKTUCqLasd5ZNBUC8NcG7SEPtDgAHR+5yeCVnrBJllAEkl7HoOCxRU25WQWdhi5aqxOHMVj8Fs44M+1G",
+	"/+Ne+3H76adq7NTmsKWJGcL2gUvG2YfruhVLwzR/1w3dtX+v0vKtfHultlZ6zfAW45vmH5uUgvWZx2Zc",
+	"93nHq0VPWYb4pE/9+NuYdoxprGAf4xKQ1yq/4SGJMDiCLmB5rMgkpVyxqO3JrYm1PhKKGRtyB77WFDZf",
+	"ogjDa5kTvMDI75nwYy3cIpNbW5Z+RuRhE0Nu0CFG+esI/XDnog4pZGl+J4mpE7sJ//ckK3+PjvJb7g3D",
+	"xmv2xpocZ7y8zEvQrDqL78bA+wsxUvfbHAGu6P8LBfit4bQVIX7P8QJcilmeywgfQc0YlkTykASG+YI2",
+	"OiAm8SXjbVO0E2C6gc+T2KQa36WgK4Vefd9sejfqZrvXu05WjAqnxqr5Krqgv4NbqYS+Jr/DMKq10gE9",
+	"d99eQfz3Cp6ycaRrpVrm9T/PExqykjDTO7udH6PNmuRq1c1cEI2IAYBfmUu2XOlEvkQxyMZjhvWu3DeM",
+	"RKXwkNmon3g20wRTbG0w680E5r+PpLw3zL+aYT7ILz5LOsG9BP63kMAfNspdx6avYaesBlk0voKmSM3y",
+	"taCYn0k/BXQaMSZBAWVjw0Ah8g/d3uXcsKDvgsuY6pDwNoZcINpImGQRhKQ6LUMsZAnTZbSECJ+mPwfW",
+	"jRl14jKhPKNuitnQmVI5m3EB6IO5uwHJuIoT6AkmDNeLBcjNIQJAOhVzTN6D05Jtf9eCt9g6krSo1a/i",
+	"JIGUKdCfRrboT4e8VkMeY4diNmM8QgdJBRoIIHng9hVrRYrUFFBtQfkJE69QQuYp3YcOeV5rfollFMtX",
+	"km9tT0WB8SJE+f9n71uU2zaSdl9llv9fZTKHoilZchSqUqdoS3aUxJasS7z5FyliCAxJrMAZLgYQxTiq",
+	"Ok9zHuw8yanpnhlcCF4kUpLlsGo3Fklgrj3dPX37uhO48ebQplNIYiUNKdm5udFeoVoW0yi7lA6nSSyG",
+	"VO1iCB4oXZPJLZKsm4mNmbHQgBmULtB4EKhJjkQYBrx/oP3PAewCMkwJcWQmmkKDAmbikhqkjYvOoSLo",
+	"UFwzSbrUuwIcj4cravaBRldteWbyIVeprDk/SzOfS7qzt7v7w/7yEayFYa5ZkJa0vpIwnWpvlqWbyUy+",
+	"vaamFzJTuuquBTnXJ22XmwOSrBhDBTNQajeyd62y98OsGm0ZMWy4Z0EQq1Eslr5Uiy8/oKQXhAyjXPKh",
+	"qBCbolYFRIp5kiB+H/A1xiGQMDaA3JyNbfEuSKDghMYx9QaQPFF1gyHtswaAO7i+8BKIkA58lzQaDRSt",
+	"AGakWShgDwE4uYiGWhGtaQVAjaRjYDXrGh4aihTDV4owu1Sy17uIorQAdDOiY3xdaxrqQezDVWKmG4mx",
+	"Yq/uOxEND+2rDnd7+osGHY0Y96tORb3kVOok4KMkbqhP8l/NP2ouxhkrzaSGvgN9XIm6G0GEEIvxcmjK",
+	"qzpcvX1gB/RCEvctvrSlyAydqeoZiGCEG2LEegFXu9tnnEWBp1sF6E5K3IYvvBsI2aAO/5/jUwLBjNes",
+	"Ttrtt4QmfiA0sBRRFx4aJxGr1VF+o4QS1yyKAp8ZCFUT9PFCYrk1SRTvmZhKZnZSapYtAvsvDSG8/PeI",
+	"9RUp4KcRVJ1GjW2PfHhzoES3GlHVhX9fUuqpp/WHYZR+GOqGzKfd9IPom1rW14HPhMOrLvxhnsIPr/qj",
+	"ke18+7XqXWlP3hVYCfQAx6ybPrTXbJJf3hwQQ8bS4dXTw3d1MgqpoiJ2E9fJ2/Pf6uTs4l2dfAi8SEjR",
+	"i8lJrxd4GHB6MmL8UL8PGynrJLMrUvcFiAPkwxtS3Vb//ZFs15u7+/W971+T7iRmsqa0iFCxrUhTcSZW",
+	"Znf7FQb28omurAIEt7u9h/D2Dud0aJJtYQuJRklQzyGpRiki7sQ809PF0SNFFVX3c/vD5T87H9r/7Lw5",
+	"Ofy98+b3i6Nzt+ZwkERMA4+vw02B/At47SpqS5Z/VFqV4Lc3J2fj5i/v+6Ldbrc/nl8Oji776s8j9Z83",
+	"b9u/q39777zzn9Ufh5fh0affznZ3hqf7f+6/+XQ4bh8NPr1vD34Zfjj+BK/8fHa5dxRd/dzv93/8cfl4",
+	"K5jZJbDdtes7haZXU3bSxj6YdmabcEP2uH59pI8Zw4H6pr4e1carP88CMCX9c/qHWuMS5cM49nM/6NIy",
+	"d4Vx0UrOUkguinHp5+eDujh8gxG1WulRvczrhHUpgLrpfT8+nJVxYEgKTM9zMyA2gDH56MeSzVscC1l+",
+	"EJ9XbGT5HObW/C4wrnuDx+iuG+SjgJAmClnyZiA05VtTNU9MqrzD1dPMJzl7VnqHAbSYC9pfBFFjFmF1",
+	"lBpyL5Ca0k24E05NYU9mQtXUyXgQeAPg37oQQppAnkM0B8BwRQTqXmQG6ORKTjkV1cMga5mByxB8mwzV",
+	"TRfcT7VHBsjJH+ZVVOJM5S1bNK7SzlYlGxzui/0/T39Iwo/s8rTv/3Ld+/O6P6jcGT+nMOi167lTra+o",
+	"6hbaWwikY077I+u8ywxzA6dzZzgdvbB3kxP3BtUx7KeaFsS3vFLGdKKu+7Mgd/S7KCqgXlY57s4cBvvI",
+	"qDtT7GstoQrDvIzZYO8swt6ZSeJzQlMLgvxBEXieN5k0H5nHP1songJJLcNx56XRkXFERyPrjCVuxiff",
+	"/TfzwIx5zLtQ8uJjFqklZcc2q/FNIgPOpCTt0+OWsc+z0Cdutpyri0mAAZdKu/TiEKtpQ4qxHDEv6AVp",
+	"je3StrUGnXXEBFKdmF4Sgt1DdZODpNHOl+uAjfPpyEXUHWEqgkNdEmlLGaijaiFXyEVai2oGbpEB5jap",
+	"4Ep7ZxkgHR3kkPfx04jZZEZY3Sl8IltYbDnwGrCMUwgI0EnfcIHqYpWSQOpaD9S/DiQaOKBddF9BkWOX",
+	"BFjVBfz9xvBD3qVLWAcbilmOLJTQTtOuR0vNkxBCpkgz4ws36CE7TfW0vrBY1pdpzfjX4oGQrF4yZvaf",
+	"hIbmujMFdxRSGTu8utOMBzXL4NQdri/iuw4UcE4yff+4vfNqd+/19/s/wCQuscJbfkGlXfAu86gafY50",
+	"4C4WRcE1w+gJGBr612D4g0DGIpocOFwG3MtiSi2kn7rdwq0uVQPA0jdyEPTiTGmAzHAQxyiN/8jH0cwG",
+	"XgIfmYk1IRl/p43fUdvm8KkQkx+3XRtmA5dVXVTFrg+k97unJ+cXZA4q1Wz4JQOmZFetCt90hR+oxj0K",
+	"vFHWiYVikrUsGJOFb0o9e2X4TTgCnQCu/X7oP9IbYtD5qmAeoJK4748upsnOlJBwaxtz6xLm1gdGzn4I",
+	"UKiHs63mI1XehbT/baNUYVH8eVBTm/r+m/r+X0N9/3vA+WgGt7QbQhYcfM/RDSHLY7kWlGmoKqKu2fgt",
+	"fV8aRCLpDxZeKhhxY4gcwpuLrzjXUD1kAz4yysMB8QZCSPRPwG9DeqUfteHIxgUAYSTM4eaenDewuw6Q",
+	"mVNpEQcozam4ujVXfXRNAV+/1jBD1CsNkcv4kFVfvzjIY7A9IGdUS51K3XbQUo+ps4FPwfH4h1O5vcVb",
+	"iR9QUA26TIeoaThVgDvVYW+BJi9t9MqrZeDqdmtKYQMY1oBfuQ1yxkbhBDQBmkbC6Zh1ZH+N1HGJmtxH",
+	"wbdiNhyFanut4mZLOGMSuQ6P1jV2d3bJQCSRTctIUTcVu7JkUcVrmS62MwMotnZARBLLwNduqXHAfTEm",
+	"iswIVSuPI3Mb5LOpVmeqa6ntVtfoHIKpVmxTVNK95k7qpTKvvpCERZGIIFweCxS5lkhlFqs1kCZgo+pq",
+	"mdAiir8rXQ05vNKvUm2qVidyIMY8mzZQtyZQtTcOn2EEFUncFwHvZ4L3q+70l7McTgttp+pKN208zacb",
+	"ucQT1+ppM3ajmTrcqKbVeZppEKUqqR7jEKg0o45ONwAJB8Nag7yZmJNnAvFNgacwFGPsDAacU7YnoIar",
+	"x0zBtWzjBw7XaWyKqu3bSrPX0McxjWJkNGmSB7I4bYLAJAZYiIW+sFWcYGVC9R9TSg1ym8pd/V04ygdy",
+	"d2UaX4e3yzZXHgBuzroARvEkji4cYWmMetvz2ChODW2G63zj3q7Hr312jlJi2n0wKzi9cPHf2G43ttuN",
+	"7XZju93Ybh/XdruxtM7B1J9tbV0IThKxEBbuqWrcboy8z8DI+9C2sSxSzlPZyR47iCBnWAPohiJESLlG",
+	"KkaM01HQmNBhmE9ZwNLCc8ILLrJaYKpO6fV2Z5hbyjMSplQmyPmqobKRajflgqPI7fWNZ8Pxl+L4ukj7",
+	"w1c2Xp5vPQpbwXkv5ip6fZ6XiT3dVHP8zTe502/O+FJY+sWz/lXi4eM0NyX6SwgfV2aGQUvbyJ9dxJzd",
+	"7/l0Hib9QNG5WvDbl6OkGwbebGo/hd9BlihS3AI/BJhB2M1IpAhS6gaumKxPTqGDFj6USEzAZzcxizgN",
+	"CZRhk3USBlfM4XpDwDytnQuyjr4Hi8WlDTFwktTZ2TKKNXTQTTJAHtoygzSBtdkiEQtPhBZnAQ9qm2vY",
+	"kbTOy3ffIdSk76vLb09EYxr5qQTBWQGykkmBTjhWe/MhPtuavR0eBgAhNWARs7dneMJnI8Z9IrTrBJo8",
+	"IJKx3IUBv38hbT45TkfnOQ5RETBZj4Y+ag1yqVET8H1w02W5xIH+QVoAL9x7g3kCz+01t9dUQBYXDMnn",
+	"kMZ0ER86TUetoSEMQWnV5hhQX3JsqCeioSxnQMBOlojVfRx+U1yLGZwn3Xka08diQHtojl/4wrFadEWO",
+	"zH8qcA3N6jSBZ8g3y/SQyPNML0ogxb8fcDab1X2GDLGMD4/4zAO+UoB+lS1d0AItmvrhqh8F14wrfggl",
+	"w4vWVABC1V5iSjDiBTTdKpTVGqMHstYgPzHqm0B1qWtZyau50D33Kwz5nsVqpEcw/soD0n/ay1vBe0F/",
+	"DihOL+gnOMTGk6iMlsgK/tz82DL0dpY+ky0/qnanS70rWMsonT8N1d2y8uW/tRRpdIU/+a+XSRTezk4n",
+	"PeamzJ1LhsJnBOEqT0/OL7TNHHN7qugnDbgnoI6HzSSlnBjXdeZLE1tfs1eq7ITdJAozdXHM/JlP3AFQ",
+	"qHTRlW7qekCZvPSQID6kkipK6n4URsTouAUovSeSWDVCuOBbOzc3BIONENKaBPyahoGvS40wes1SRzgU",
+	"QrJSFxJRs9mlqn24dENggQugQpnuiYvf5zJSbQbrmE7wtNzNc3zXo2AvRuVnAXb0cQt+ZceGXcwaXHab",
+	"wRB+heUzMoevcMuwJWf0NkBdGh33YQymmegJPJXMS6IgnmAkXQZhAnln7nQqZliVGnEcj4eBi0uisKYm",
+	"MjWT83EQewPSZfGY6XAWG+8AvkxvuqOqY16LBdEDARaAC+dUjLoCfNfhI8pZiLZ5e4LwPOG72OwLicct",
+	"RdxJD5lG+HTbSTwQUfAnoufUkOjtKdKFpLKNag1dgpCxTkjU5MGIiscpV1VRuz/VlmBFICDDVEd186zM",
+	"JYbPPVDV4oJ8umckh15K9WduFSutyhtGIxaRpnWJ0a7ns54iZsVpKy0dm6rrFwrF3ffqFQjNrAzieCRb",
+	"L1G0NzKRpC+1NF8+LKRERK41MqS0/ZWCQ+4p1NfD0Jbe3P/3f/5vNWI+9WLmQzxsKhZM8HH6TYfaiOSn",
+	"3vzFS5kWXCTVQU5lRHWxtsnnngtTlOPGGRY/U7cr3CcWuAMQNkiLNiNWspJEywnwhaeqjNI+fVJ14Wus",
+	"ZsjJ8WEt4yVw+BoKF92PKf8aSLgyfCvgf2oui83eMOPnZfQ2mzTzljK/ICg8Ppt2G+RXpY4TF8vQdBQ9",
+	"ugC8qaNhPIjnYFAbuxcxOciXA4W4D2tDR/0GgoyDGKs+yxEdbqUY512hnZY1pYnE9rEL2ifHh7ZPjOc1",
+	"ZRd0u1OlW7acpNl8xbJlYPQz0qmgm8n44Vjcgc8dNAS4tQY5AdeUw7XTqROLDkAX4rlLv9TerUDacPYD",
+	"7fLq6IeGLB4IP/eIqUhWbOaBcBHVLq+iVhWGWWntvKpX8utixGnhaGV2xO6HhWwoWaVKq1LcDDWnCFJ6",
+	"tptA54YQ71J8BlbgATSt9WhX8wAS1e+PG2o7b0SmkgyOaqN2LIGOqA/fkqpGzGQ8p97YYTQhUcLnsOyW",
+	"LoAF/YxFEvpkSOEaO2AI30XS+jBjKDMW43OOhkeEemUDXcdLez7WzpguWKpgrIAKY8sBLlm16k4MA8Zo",
+	"jTdr5x3F5ldmI/kGZxubwNXF5BMYnXCEEk9L6QBFEntiyDal5ddb0woCb81lZXlutCxcK3K5B4I61Qx0",
+	"LdV/Ii1NN5Wh5qKWzpVZc8pDPQgVaO/VsyCB5qNoYRnt6xmFrSwgqiVASlNcsgdiODnI0a+Z6O6pMOmL",
+	"1Ld+b3pa+NB5IzPYdY98f/qbgocu4jjzAETxbQuF/IBur2+Mx0wZi9AwVDQX7e4Uz8c7sB/aTKi+sAW1",
+	"R3RI0EiI1sGZtqNIEXAnEt2Ap2ajotVIjecbZoDtMIR0e9oNWQHJc1lb0oYXfiswnssanyS9Zn4nbXZ2",
+	"jnYYEnjYBqTK+bgbZP2wG7McVudqXGeWlL8Nz1VuUotdWIW9eV7OrMLgM4R7XvhltmtLPUmgzA+HN0bh",
+	"5IC42m7d6U7AD5OmCq0Pniq3UauXI6lcDCi/wtx9iG7SgvEf5CSJSMzokIyDMMQZEjkQURxOGssbOPPD",
+	"XbOEm258JVFXbK5UnOBCQLWlR3WXLDU44zfJU/jGg7KUByW/aHO5whyRtrwts7BJCzT/usHOu7T5Xnqz",
+	"gzk18IvcYi03gCJ1beycC+ycd6CsOVbPpenlLmk1z5lAmo/LXEuZ6jMyjN6JCuebSbM1RR6akeWMpc+M",
+	"XFdTzT4z1L36LAbgdh2BTmLh07voYKdqLwsq/rpVsZl9rKSRzWj1K7TGLjVEY4p4MvXsb2qgvRvnm2eu",
+	"fUzGt+F49+Z439ytk7Px0nfODVP7hi2t97yksjgG6Liurij5UhfxWbIEkXnN1v7Rln4sBFnHsiO2NqYt",
+	"ibqeK4qpgnmq4QEekOCLXc0g+eJy3PMu8IQp73HJLLLEpOnl7hET8TyyedhAijI6uac4KvMYdoHIIfES",
+	"qstjNsJQRNzgod1Jp50mtYfQx8t6WYdGvuRBeVqdfLXTvKnkvC6uM6WR34n7LFLHZwspGi8rjlaJrVgj",
+	"26G+HzEpK63KNjnHWs3nccRYXCfnoyjgfThPdfK2TX7YbTa3K/U5nKrAn+oWqEYOxKgAU3PNIgD9Vk0I",
+	"gVzufSQ8RMUfs64MYgZ7Y7JUs/mpleVRWR6Y662d3d2bhWz43N+Pz13elbuVaehGMaddkcTz1XOnAg85",
+	"FWuSyPHDxUrXnepvYWtt1eNDquC5fmZQcn7i99a+n1udqmzx1fwS3El4ajI9nWpJMg8KAWyhJKTXNAgx",
+	"vEtEKCPBdPVQQYpTFLaaLelkxDj5IPjWuygg+61mc2tb/fcOinqeEternhfbXk0pX+LMPI0F6e6nOS1D",
+	"8c3Lp2fCfzJi7S7cZ55wGw1ELOZVzmMRAAD5YsyhfhBWOIoixmM7CGjkIdKANNGeqvYfQdRhP7NKOOYm",
+	"+yztTLkprCKpYKGeWDqlRHFP6aQa6Vh5UQl+e3NyNm7+8r4v2u12++P55eDosq/+PFL/efO2/bv6t/fO",
+	"O/9Z/XF4GR59+u1sd2d4uv/n/ptPh+P20eDT+/bgl+GH40/wys9nl3tH0dXP/X7/xx/vLO5ggjjlBxJ6",
+	"xR7WIfrybc4UgECCddKlkr3e3dITWH8NqaXX/Gg4iidlA8ap+Jsr2sPLsjlsKSPC1K/zw9UvaB9cvAhF",
+	"1J0gPsLThamr8XwjwekXtL84JF3N93nFoesdMoQHH5copqQY2QXtY1lzjTMb0phFWB09FiSm/QxgiS7w",
+	"34CXANsJKoNhpMBCXFEg2iKKQCJZRw17DmDmBe2vIiZ1DEK2sg9aIjsB74qbjidCEalV7/Wazbvc6tS4",
+	"1izXTJMrCTJsZKbkuqD9x403nzMeE7YCY9qEli8RWo6HoXDQi9Jl+chxOP2ij3h0cEKDWJoTD8IEKoyn",
+	"lcv0X1iXBY//FRvFumagwzW8nlJ/sc4g1D+DcCHMjVQ9qrdwaD6hkoxZGD5QKQ5crrVEOsV4bjYB6nMD",
+	"1Evpc04oujr56zErP5Otbj4GX0356TOKKp9BOncsszGfoNYQHPL10tk9FaQSVajZVMrQnSNRHkAjKrS8",
+	"joiTOefmaaNM5gzMhEY+rqL0Nw3ynsWIyuNH1InVmpSINN2AFgWnqUGObgKJCpBRoq4YGxGoea/1oiB+",
+	"IFPjN8erNpe5hTUzlrzfbdjWtxHGvfBCaNDrZtscwYSkOE42bT8Le0clXvK6k3xciAkXAvA5GxxXMFSu",
+	"WA7+bpZKM+ZvxVyp57PYZjm1a4933h7f9g4EOzXj7DGw3y1pBS02dpCL9yQy6Q4DBI7qiYhE7DpgY1J1",
+	"ERXKJTKmESA/Odw9Pfp4ePzxPYhlhx/5AUp5MyISIHik5QoNciGM7qHhheEcZs4f2kpyrmvzK2IuAhaD",
+	"l52Q4GiQhXA94U9IT4ShGMs5B9hYfeziFWAeq+kpqDs83a466SZxLLi0uM52biSkvJ/QPpO1B6oUbwa7",
+	"ioVY8ZW+AMo6/+n49PT44/vO5elh++KoUq+k8wQ2okOCfgrIly/bt7d13CuEyvjyZef2lshBMJImz8yi",
+	"x745OfwdmIZZkUqrwnjn8jzVo6CRTqJdj0srLmYB1q29ZNtdTYVJWypVEgwpr8sq/ZXvLH4rR9QDGJ99",
+	"yvZ6PzQ7r5rf045Hd71Od7/3uuNvsx26s/f9q73vd2Fd/s28GMqDUJhm5ePJRzUJ5EDqHoNs516EM9c2",
+	"n27PxoO8VilmBVBR+MwQZKVK3RdFTEsa+4v9kCoyYZlh0w+e6qDt8ulU595OwWmlLtj6clOcQh51t3DO",
+	"Su6q8M9q4LtPb6t/fFKdSUKLSRUoY368A/Xi4BqT2fNxD8eHTxj1AMP5Ru4Rai6L7xAY9PasAh/MJhki",
+	"xM+LlH6plWT1dIOcQBBgGvYHkRBamTZPmVjA4w+nJ2cX7Y8Xip6yKOckYnESgQ5MXCBo2LAOQNXqZCvE",
+	"OQFUJfUsILsGkozpBLiowwX32D/I7yIB0xaYoRX1Yj/6lanGA26Q2gTRv+FVgbNxODFi3OHU80TC0dJ4",
+	"DHcMK+LT1cBDhkzcUZTnVNw6jAINgWy6/wjgMaQaByU/n598dLhdFPafhIbG8xuLK8YNRv0LaZeuDncq",
+	"zcUd7n5xKvCoU2kRp7JPWXd3t7dHX23v7+3u+K92ut3tV83tH/zX+9s/7O++/p6xne1e06ncug1YO7V9",
+	"cCFCdPtA6p5halw4XC0uAAtLFgNTGFEpxyIy2PWB1JTxTkTpMugwFkBQtUtAlFaNVzoSCq7tp4Fa7l7M",
+	"IoenE8/sO+zBZ3tnU0sbsX4S0gg7Ad2TDIP+ICZjivgnMNbMSINIxg6vuqcn5xckz2zB/W+efIkW6ZeI",
+	"y4oLkyMTnKqmCLDSRvonh7dPjxHTDyBxb2IWcRoSOZExGyIFUU4G5tp3efar2WtcKykwtAgxBDOdBhHR",
+	"5ChhiYaShddMkirbGtIgRJhlg8urJsBZWGuQtlrT4g6oXgOJ1TF9/SM0TQKpSJH6E9jsLozKf6B7qFrF",
+	"Ve6gJqWyK+JCRiXsdEfrL+cjqr4DYFD91TuoM60ElU4Qa32pqEFXWqpPxWjVXPTDckSHXREvf0tQ88IZ",
+	"rvuCWWh5pStmrq2ZkU9A6Y8a+pSOy190zVKP1tMQHMHZVhwMp/ntJk5qqTuVPo9FvWBKMTVc6eUXRb63",
+	"89MkS2SflspKciuNtYwduw3yVgvQILZsUGZZFTClLZA3lwXGMxq5eUVDVwNWz73Qoq1OwuCKTQvZlsMJ",
+	"WUmefhSpyFFSDjxuGtHbSj7VS1b4EWr5dJnow3kib7+0MjU7PzVkn8U0CHHMbc3Qzdr5DTW6g1KZqH0O",
+	"hCwvGUlVRCRksZVcxBckiNFkecmvuBhzEEkhSBMMjlXTlxrjX47hxrLb3J0tXVTbAxEqRU3fZYtaRJUL",
+	"uJ5YnGi93KVSp62XQtP5wkt0obMZrlz104rX4ztiZAOBVFpLk+XykqttZzwfwC3VFvRFtPGIcVDMS6Ig",
+	"nlRa//ojy8bM7mY08wwzayfxoIyXad/AfB4muv9mnk3x1q+ExYux6rFF5ECMpb62mGWihrmQMZX5txxO",
+	"JWhOvSRESWYdKDm6rq0p4u8tDt6qXqvQodG/RuoQzdPAThlqW4Dngact8CutV/YMtZWqCPd69f1OXlk7",
+	"o91uEKsDm8bBo6GadxRz6XgDGkuluoVhpV7JRsibw6i+G0dBzDqxyD1+W6oC4miK0PATkUSNLpWskUQh",
+	"lN7IUdLOy0pObYRVuZvSOPO4TdFZ40nMB7nEQuNVW1ZrKIqQ2finOkwRfQljngqrav74haLfZz7RNgh1",
+	"1yHjSPA+cfUzHfMm4AEYmePw3WZTW8a+OJXis0p8/supfIaWzJcNp/KHku1pYJLiwZLImE5QgK8FYwAm",
+	"fjLmp7rblTx0hXkpEcS8iKmTxNk4+70nokgxuIGIJCNdGscsmqi5qabuENCIDeIs1h/UONX6ioGNhfam",
+	"Tp5mlWACgPRFQwtfYcbiW43gu7nozLvoZPjKKD1hCznXEqkh+RsKagIB5oelVq4sEyBVdWPVNxHJUKoB",
+	"qX1uv2mTz6w7EOKKyFiMHD4W0VXA+7UGOY6B5UgSBjJmfp3IQN2iDJ5WPQ2YVE3phBOIneR0iLepBgY4",
+	"KAlrvAhoyPUo5yImXUZ8Ox+fVHebzVqLDOmV0trxBgL6Pr6EcEDrd3jRO+jqy4ZjJtqW8XjpKOnl6+uN",
+	"5FvZzUVTxXuGLjAnl+VSLvaX5ks3B7FkYW+GevtsyKW5VnvZLMVxBVXxCZNaZlLRjLSWqXB0tEfQmLYg",
+	"RFPH+tKIEQHv0LDEg2Us8hELrZqteKLDbd3EQEKr2ZclkixKFlffJdw6cfGu46KbNXNzce9D7aSq1FWR",
+	"xGVd1PPtL87G+ZoPyb3rehSum3fOw1GL8kCFN0o7WEdWTq7JrzA5Zx5rMmHuGRa1iXN/sPSc2Sx1TuWf",
+	"2WxUqntR1TXWDs3lwB7kwgOGxmrTjBaib9HJW2S1ZFVO6/AcKzww3lBAAZQAbLDbfEXGA8bRwRpHE+DH",
+	"udeIZHHOYQBGCPsAMQW1Dgij3oC4PAlNwAIJ+IBFSrU39dgdrhvBYaIfAEusKdU70y+pyoHqKeDEhVOR",
+	"4+pqWeu6k+7EhEdAB0MhY9vQtY37ygyeC76lRmmGbm4H0QSH9UKaX55EOn2zYmllCynGyK7JFooYzfe1",
+	"ha5k2XwYybpOkTpflrZT/pc5XRtp+nfKGlvW0F3qMF1o7YYAYmPoFj1I0ockFBZKRqqzqu49QJLIOV6j",
+	"Mzbob4klr93sfc5iu1TrxjoqNL0a0lGusdlF+jZW7r8ZgzuHiM40tuSFXNI6PqZd+lJtP/ViOYfDfRbR",
+	"lUzDbcoz6VzVomnMJYz7kO3fItcsCnqBtqz3g2vGyWgguIE/kg7vThyeDbct78AP1GEPJ3VQfk3oMQZW",
+	"2jeOD2WDnGoPPNZfU3otdbgZmh0ZeiPfhiLxVfs17V8ke83t9fgCmXf1mXbpW93xKr7Abii8q4D3K60K",
+	"F50xBRXSzEjt7vbrV9t7e3vbzWazUq/8r23y+tU22dvbI9sIdGF/3oGf8eP+fuWPeqUnIo91PDXcSqtH",
+	"Q8mWPujZ6cF8181AyztYiY2WNVnOTJE80fbCvKvHVRanhjk/oAdT4pR6AFdaHPumBPjXUQIc9o9YBgSR",
+	"C9l8swyXtsximlGP0aX4EiVx9qeO/mlOylFpvodkSi0OA4mAnGGIv73IuTBlg5xkwhYj5jFwOdr3BGcO",
+	"Z7jCLc2PxZjn/aDVoKcWoBf0E7QqLZvi5PBcjlM73yxOsquFi+kAQ/70PW9sPLGMxynIXrmIiYXDs+no",
+	"dDSSECiJ0f+yhtaf8pe1LYViyjko7aot3f8BGdNhcuNwZF4hu2GQWh/wWJARi7bAWGc2cl35XIqLmH38",
+	"RtK6MlNanN2VJ+RnleWVG3qGQ9ivsglfikC61LuCZR+nK3R0rRf+y39r3aOh7qT/9TKJwts5Ct+Axkiv",
+	"5PTk/EKaDBdNni8kcTHHS0Qob7o09gYgfTBiIXfwkq49pIJUJWMOd/X4tEhwaw3SRu1r5+aG/CcJvKtw",
+	"0iIUPg6pUj9Vkz4Lg2sIOzYBE4RaluTrUi0OT4eJeT5tm1aDKh7YQLkwCp9iQAEn200imSe4L+s6eDsK",
+	"DHtiN7h3AQ0drhZa9HoH2Xqg6chMahoc4d+U7jsxvyol2DL/85hyn0a+3WMyYNTPOjJdGfR5wPsdDPvK",
+	"RN7T2OGYRSU4TAbTlYgcUDUEfF6XJyWXZ7++kOQ/CQNT+SJrwCXaAo4PkX8G0gx+gvqyhMRkrpdH1g4g",
+	"4yyAdC0/EiPiJ3jEmbTGApxYai7Q+7O1nNnAxl3Xp/zGJ+fH/yRxMGQypsORHTGNYzYcxQv7t2/ezXox",
+	"NQ73ervuJM3mKw9L45OfPrTfbp3/1N7Ze60G5VS+pFO+bXyZ6v+28UUdy1unQq7YxBAdLDdsJTTO3IUT",
+	"UgRD4yS6Rzz7PS8mIon7QtGoOZBAUlrVUQ8EPFCnRlZalV8uTBaXfriTbkBr+/X2q1c/7O82t+uVMe0E",
+	"SoLt7m/vvML/VerA1jojZBjAulJbt16GXwSPqE8umNT27bKGFKuF+d3E1qKeyFgMWdQp71gpDZ3ExiLD",
+	"E/0379+fvzt6w85+7rT7/Oernk+3g7Pxp5h9gMVHlmQXn3G1YRmPQgSOgHkuBZxNBTvcnuFGyFj1r/D5",
+	"Wysq/phes2XGPsJKPx0Inob7IMwnGAWMxx17GvzgOvATGirRBGv5pdIF8qn8xMJQkFYNhpLucGX79fb2",
+	"q+0ftndeq3fE1DrrpqG1Wz12vNegOmF5LFALNrWvxqbm1oRFjjM/fX97uzyyYl4ezbplIcNf+iI4VTBB",
+	"i4iqUuJ2bm5qjYKykH/ho4hTudKyAgmK1TfmplIUdGTDv0EF7k60ZEdw+IgkUVhTE5621mFeGajL2QYN",
+	"mwUP4qKQbpOcrHPLjVrscNWkw02bI33BIFWqpTAoz5mob7LbbKKt3GTEBtLqGIE0OYV1HKtRpEE4jyIx",
+	"on0s7KInfXn2KxawCng/vRVwdhM7HHYZNX2boOXRKDI2rCm5LLi3FpxAXPCMgruKyUjwDpVqpMzPMGdk",
+	"R/m8iK6IG1lAUr12/1sN+kf5yote3SF3Njv6BzAGZZte2QyUNlZ62g1x5a6VD1GwSb3qJXFwzTo9GoRJ",
+	"pBpq1ivIbjojxn2w/TVRFnyvZQGLIhEZGZZ+06Fx7kuZeB6TMvP1PNIQHHzK+oEhzMD+EnBPDPPSXgsI",
+	"wTslqkD6ow5rtvIwd4KUBjOQzOt86P3y6Ydo//0vv/8nuhj/+/L0cP/419P/ORY7v9Jf6fm4ch/SRSFp",
+	"pN/uzh3TgnaLeUE2nfyeZ2JuRrSeQCYpushtNikCS+VCZyVW+e15phFtWSSJzCX3gOhDmrsTRmI0Wlx8",
+	"IR+Rk705d1koeB+vzXB/NRFQu3OqTOXFx1o8v1mJuoGDWFgvajHpzYmnz2lalglYHW7AaBgPHo2k3rP4",
+	"udLTel0xy6kKzy9UfxlavSMYRbbJRyPUXHz8MyLZ+yv3JbqY1kbvFIL+gPr6jB7WETi/xJF82sj5JQZo",
+	"Qv7yvGMTFPNgMfRL8bpkfoTf5dmv1j6vVb2nY3p/I273xPfVjcFkEUebA86RIaQNA/77hV2vehNPnafz",
+	"i/zYO5J2/5Vw5jrhbMxkjFnvLcgjMiVKkZvXdQopuG+iF1IHVjlw9Opge+feBNNvokhE96nVS9pmgAZJ",
+	"0uE9ETmcEniZ+eDTfDQxUggUObTr/RWLk/rzj17R6zxZHMUyRdnfbjUCCH2Zmu992EbERiGdzIlq/pSw",
+	"hBHapwGvp0VwrQE2o+EFcSGIBRxGLpTuAB+2SwQn1VxF30wpXMNNoHiYL8a81iBH80JHDuwrksiBSEK/",
+	"GFpBuhOHu2lQgWtbxGp78QDrAZOIKeINBOQ/BsLPFAnBBWI+qbrmz46amEsknUiHjwcsYroR9bMGfKk9",
+	"Gl86g26/ffU2pSMTBtFsNpv3USBxxR5Qjcx0sC5l0jY5xQA/IwEKJLxl1Medh1AfcYCzw6+Bj2xyWtar",
+	"PeKiawY8m/2jOfxPHRIdin7AX6YfRBKbT0MWR4En9ScoaWreGuf0ynwkJetK4V2x+J3iOhIDKeeHTn4U",
+	"MaGc/HRxcWor0iLXYTyOJhZeCkMJfj4/+UhidhOTHvRA2A1aq3wlUTTvxCEQMWKc+Q7vToj7/uiCqIG7",
+	"9Wy98SAimn4x7IFGac1LweOIejqs4W0YMB4TybivuqRebKIyYBh14n6WF+KK8XYSD1zEBTtnkZJh+I77",
+	"WZ7pHXTTp/GM6GICn2XmDLl6fsjm78Yp0wNL+eSkNzNy2R7ddOgz1b/0WTONJR7NzHGJp3MX0D9K+MYJ",
+	"Z7gqiznbzBAhpEvYbSXVqXfFxThkPibZzYsQsmSlCa/Kpwm3PCzoctSPqJ+G3HPmgYIRC0Iz5Fp19YOt",
+	"9EtXh4u6YylbL18CjsMoEn7iYSTrKKQBV4oN/grBQkqrCoVHQ+KzaxaK0RCicz7YAOBo+hhZJLtYeCIk",
+	"PtZ8TAI5YLr2PhwjCOZRotyiVbAbj42wJjKekRc6kl/biOrEqQAZZCN6AsGdirlGDqgk3ADRGXQ51Yds",
+	"qW/+sohzf5FzHY71FzkHqiF/kSPUCshfDv9ra2sr93/1clnf5C9znv/Kn1v1+f51sGEM5tTbOCj7zV85",
+	"HmC6mowY9mReUAvjaMAu/KVL/Y6mL/xRLy3+2mg00s5LZ4vQG4WB5NhPcSx6AYoD0XExiwaRc8jme80x",
+	"uGKv2SsJ9pENxlTPfGk0GrfYjcNPNbEClWzn2LQ+YxgYjvwXMG/LVsdgFVEJfmOsDq6/bDh8B0AvQF6Y",
+	"JwNJhjRUOhzDeiRmihh4JwmdIgIwdBjDCCHEzewpcn9KXN2+S9gNHGulfY8Hk4PM4YL7gxKKcAlrOPyV",
+	"zjUaB5KVD2UOSbSIq7fUVTcQt0eDkPkuRChyTAwgxLTohUJOsTB1C9k1iBtpY5kB63uZzFOFMSC3iJvd",
+	"YxeYgRGvZgBqpWkMf6qVUnqzEdK5RnUjpDqVK5FersZwN9SDqpOAe2HiB7wPreuUQLRySlAUehGIWj+T",
+	"zDtmXQIw0tn6PfYCrtpg6ulrpgvDw4sgJHIJKvU04jKOKJc9Fqkb7XWQFQm+IN99x0X83XeQ05Gt1uZw",
+	"s4hQUNvET2vVSaOhEHYTSKi6SbpJEPqYnzU9FYwSzVWVH9DRiHFJAi4Dn+XFQzVTtB+VrtyxqWkdi5EE",
+	"BZrDDf/iOueLM+YDHI4XMR/TRGSDtG3VcDhwGgM1uyC6wWKY69xYUsEZfotke4DyiWoUApxGNT+BvPVC",
+	"B7jK0ghUbNRqB8US49sY25hXCM7HQewN1Pk2TEy2isoBTH6cnbzSenTGi2ryrX12ugOjSUACxJz8kMo5",
+	"87Y+s+45dLDV9pQwLzcWn717S17v7u0RCg+RKzZZ1LgeRMnwUv1mfhu397sirrXK/smIFS4WmdvVmbpO",
+	"BUNWQX010wakW0CyKujVrX/9oTTg2Cra+gtdCNd+pboGhjsLogF/1RHpUQLVTkh1ROOBxpnoShEmMas1",
+	"bOznSzDV6iFPtQllvVGOtU+PSSREjJ9+uvjwK8EbIl4NUVDlUTZ0gK+pam+uEAUF2FRiUc0Cw2mREROj",
+	"kNVNyRZoejSSL7silqSawprUMs1jRYbp9t9DDSkLTmf9zdlSY1D8rB9RHmcaxBdLWnwruNoDmJ9OQbM5",
+	"rCYtuW4wqqwjVfHZdATYeN2OJvPcIJCxiCaZkbyFslTTAzljVMmnOqgxpo6ZkgXq7w8lOX2ZNs3PJc3m",
+	"knJtnnXV5PXIWrpVJKahElIi0/Ipi6TgpQ3TfmbKF6Y2s+hlBst9AtO1SVtBVLIiAFJfksJmMn9FEndF",
+	"UigfLVE2pSnDfoouoeWtRTiD6akGik9kBmGtJ+VLmAomIxuRj0PO3zivl8g6GSVyoBH7kHkzn3igJ8lM",
+	"n5anTPepBFyfxQZtQ61iS+d5ou8sSkJGGO8HnKWxkGdJyNDITAnucP65qVmfpb+WnQ2lWvhg4w6YNCmU",
+	"+naIJJMgRqRt8JxewxtGMJbNTBPjFGC74RtdkzpuOFD1Sskh3a/Zwyy7SLFGS1jSSO2JOVC+GHPzecj8",
+	"gJJeEDKJGD4Bt7SbO1x+QMs5hzpMqKaC2yPda/ObLbeSnhQz/hfSHMe0hoZhEabSwYLjbBdK5/upmxTt",
+	"iiR2Knjlp0jz6jcyGojcyT7XlR7LTl7SDQOPRIz6W6BCwRTZzUhI3P+Ayxjx9UZh0g94drlO8ZuSZn8C",
+	"i2Qd2oVx14m2PdrFgWI26UumIHba+onRyWTl9o/b/x8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

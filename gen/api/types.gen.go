@@ -820,8 +820,8 @@ type Media struct {
 //
 // Example: {"file_encoded":"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="}
 type MediaUpload struct {
-	// FileEncoded Binary file encoded in base64 encoding of binary data.
-	FileEncoded []byte `json:"file_encoded"`
+	// FileEncoded The file encoded in base64, standard or URL-safe alphabet, padded or not (line breaks are ignored), or a `data:` URL (`data:image/png;base64,...`).
+	FileEncoded string `json:"file_encoded"`
 }
 
 // MediaUploadMultipart A media file as a multipart part `file` (preferred) or as the base64 field `file_encoded`. Send exactly one.
@@ -829,8 +829,8 @@ type MediaUploadMultipart struct {
 	// File The raw file, with its filename and content type.
 	File *openapi_types.File `json:"file,omitempty"`
 
-	// FileEncoded Binary file encoded in base64.
-	FileEncoded *[]byte `json:"file_encoded,omitempty"`
+	// FileEncoded The file encoded in base64, as in `MediaUpload`.
+	FileEncoded *string `json:"file_encoded,omitempty"`
 }
 
 // Message A Message of a Chat (an entry of the list-messages endpoint): a wrapper of the `messages` object
@@ -2572,6 +2572,9 @@ type ListGroupsParams struct {
 type GetMediaParams struct {
 	// IfNoneMatch An `ETag` from an earlier response; answered 304 when unchanged.
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+
+	// Range A byte range (`bytes=0-1023`); answered 206 with that part of the file.
+	Range *string `json:"Range,omitempty"`
 }
 
 // ListMessageTaggingEventsParams defines parameters for ListMessageTaggingEvents.

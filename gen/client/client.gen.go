@@ -828,8 +828,8 @@ type Media struct {
 //
 // Example: {"file_encoded":"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="}
 type MediaUpload struct {
-	// FileEncoded Binary file encoded in base64 encoding of binary data.
-	FileEncoded []byte `json:"file_encoded"`
+	// FileEncoded The file encoded in base64, standard or URL-safe alphabet, padded or not (line breaks are ignored), or a `data:` URL (`data:image/png;base64,...`).
+	FileEncoded string `json:"file_encoded"`
 }
 
 // MediaUploadMultipart A media file as a multipart part `file` (preferred) or as the base64 field `file_encoded`. Send exactly one.
@@ -837,8 +837,8 @@ type MediaUploadMultipart struct {
 	// File The raw file, with its filename and content type.
 	File *openapi_types.File `json:"file,omitempty"`
 
-	// FileEncoded Binary file encoded in base64.
-	FileEncoded *[]byte `json:"file_encoded,omitempty"`
+	// FileEncoded The file encoded in base64, as in `MediaUpload`.
+	FileEncoded *string `json:"file_encoded,omitempty"`
 }
 
 // Message A Message of a Chat (an entry of the list-messages endpoint): a wrapper of the `messages` object
@@ -2580,6 +2580,9 @@ type ListGroupsParams struct {
 type GetMediaParams struct {
 	// IfNoneMatch An `ETag` from an earlier response; answered 304 when unchanged.
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+
+	// Range A byte range (`bytes=0-1023`); answered 206 with that part of the file.
+	Range *string `json:"Range,omitempty"`
 }
 
 // ListMessageTaggingEventsParams defines parameters for ListMessageTaggingEvents.
@@ -5271,7 +5274,16 @@ type ClientInterface interface {
 	// Send either JSON (or form fields) with `file_encoded`, the file encoded in base64, or
 	// `multipart/form-data` with the raw file in the part `file` (a browser `FormData` with
 	// `formData.append("file", input.files[0])` does that). The content type is detected from the
-	// file.
+	// file; the part's `Content-Type` and filename only refine a generic detection (a `.docx` is a
+	// ZIP archive, AAC audio has no signature), they never override it.
+	//
+	// WhatsApp's limits apply to the detected type: images (`image/jpeg`, `image/png`) up to 5 MB;
+	// audio (`audio/aac`, `audio/amr`, `audio/mpeg`, `audio/mp4`, `audio/ogg`) and video
+	// (`video/mp4`, `video/3gpp`) up to 16 MB; stickers (`image/webp`) up to 500 KB; documents
+	// (PDF, plain text, CSV, RTF, Microsoft Office and OpenDocument files, ZIP archives) up to
+	// 100 MB (1 MB = 1,048,576 bytes). A larger file is answered 413 and any other type 415, each
+	// naming the limit or the type. The request body limit of the server (`WAMUX_MAX_BODY_BYTES`)
+	// applies first.
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -5288,7 +5300,16 @@ type ClientInterface interface {
 	// Send either JSON (or form fields) with `file_encoded`, the file encoded in base64, or
 	// `multipart/form-data` with the raw file in the part `file` (a browser `FormData` with
 	// `formData.append("file", input.files[0])` does that). The content type is detected from the
-	// file.
+	// file; the part's `Content-Type` and filename only refine a generic detection (a `.docx` is a
+	// ZIP archive, AAC audio has no signature), they never override it.
+	//
+	// WhatsApp's limits apply to the detected type: images (`image/jpeg`, `image/png`) up to 5 MB;
+	// audio (`audio/aac`, `audio/amr`, `audio/mpeg`, `audio/mp4`, `audio/ogg`) and video
+	// (`video/mp4`, `video/3gpp`) up to 16 MB; stickers (`image/webp`) up to 500 KB; documents
+	// (PDF, plain text, CSV, RTF, Microsoft Office and OpenDocument files, ZIP archives) up to
+	// 100 MB (1 MB = 1,048,576 bytes). A larger file is answered 413 and any other type 415, each
+	// naming the limit or the type. The request body limit of the server (`WAMUX_MAX_BODY_BYTES`)
+	// applies first.
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -5305,7 +5326,16 @@ type ClientInterface interface {
 	// Send either JSON (or form fields) with `file_encoded`, the file encoded in base64, or
 	// `multipart/form-data` with the raw file in the part `file` (a browser `FormData` with
 	// `formData.append("file", input.files[0])` does that). The content type is detected from the
-	// file.
+	// file; the part's `Content-Type` and filename only refine a generic detection (a `.docx` is a
+	// ZIP archive, AAC audio has no signature), they never override it.
+	//
+	// WhatsApp's limits apply to the detected type: images (`image/jpeg`, `image/png`) up to 5 MB;
+	// audio (`audio/aac`, `audio/amr`, `audio/mpeg`, `audio/mp4`, `audio/ogg`) and video
+	// (`video/mp4`, `video/3gpp`) up to 16 MB; stickers (`image/webp`) up to 500 KB; documents
+	// (PDF, plain text, CSV, RTF, Microsoft Office and OpenDocument files, ZIP archives) up to
+	// 100 MB (1 MB = 1,048,576 bytes). A larger file is answered 413 and any other type 415, each
+	// naming the limit or the type. The request body limit of the server (`WAMUX_MAX_BODY_BYTES`)
+	// applies first.
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -5318,7 +5348,12 @@ type ClientInterface interface {
 	//
 	// Retrieve the binary raw media file, with its content type: files uploaded here and the media of
 	// received messages (the `link` in their `waba_payload`). Used in media messages and for display.
-	// Supports conditional requests with `If-None-Match`.
+	// A received file is fetched from the WhatsApp provider in the background; when it has not arrived
+	// yet, this request fetches it first (a provider failure answers 502).
+	//
+	// Supports conditional requests (`If-None-Match`, `If-Modified-Since`) and byte ranges (`Range`,
+	// answered 206). The `ETag` is the file's SHA-256 in hex, quoted. Files other than images, audio
+	// and video are sent as attachments (`Content-Disposition`).
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -8083,7 +8118,16 @@ func (c *Client) MarkAsReceivedWithFormdataBody(ctx context.Context, body MarkAs
 // Send either JSON (or form fields) with `file_encoded`, the file encoded in base64, or
 // `multipart/form-data` with the raw file in the part `file` (a browser `FormData` with
 // `formData.append("file", input.files[0])` does that). The content type is detected from the
-// file.
+// file; the part's `Content-Type` and filename only refine a generic detection (a `.docx` is a
+// ZIP archive, AAC audio has no signature), they never override it.
+//
+// WhatsApp's limits apply to the detected type: images (`image/jpeg`, `image/png`) up to 5 MB;
+// audio (`audio/aac`, `audio/amr`, `audio/mpeg`, `audio/mp4`, `audio/ogg`) and video
+// (`video/mp4`, `video/3gpp`) up to 16 MB; stickers (`image/webp`) up to 500 KB; documents
+// (PDF, plain text, CSV, RTF, Microsoft Office and OpenDocument files, ZIP archives) up to
+// 100 MB (1 MB = 1,048,576 bytes). A larger file is answered 413 and any other type 415, each
+// naming the limit or the type. The request body limit of the server (`WAMUX_MAX_BODY_BYTES`)
+// applies first.
 //
 // **Who may call it:** any authenticated user.
 //
@@ -8110,7 +8154,16 @@ func (c *Client) CreateMediaWithBody(ctx context.Context, contentType string, bo
 // Send either JSON (or form fields) with `file_encoded`, the file encoded in base64, or
 // `multipart/form-data` with the raw file in the part `file` (a browser `FormData` with
 // `formData.append("file", input.files[0])` does that). The content type is detected from the
-// file.
+// file; the part's `Content-Type` and filename only refine a generic detection (a `.docx` is a
+// ZIP archive, AAC audio has no signature), they never override it.
+//
+// WhatsApp's limits apply to the detected type: images (`image/jpeg`, `image/png`) up to 5 MB;
+// audio (`audio/aac`, `audio/amr`, `audio/mpeg`, `audio/mp4`, `audio/ogg`) and video
+// (`video/mp4`, `video/3gpp`) up to 16 MB; stickers (`image/webp`) up to 500 KB; documents
+// (PDF, plain text, CSV, RTF, Microsoft Office and OpenDocument files, ZIP archives) up to
+// 100 MB (1 MB = 1,048,576 bytes). A larger file is answered 413 and any other type 415, each
+// naming the limit or the type. The request body limit of the server (`WAMUX_MAX_BODY_BYTES`)
+// applies first.
 //
 // **Who may call it:** any authenticated user.
 //
@@ -8137,7 +8190,16 @@ func (c *Client) CreateMedia(ctx context.Context, body CreateMediaJSONRequestBod
 // Send either JSON (or form fields) with `file_encoded`, the file encoded in base64, or
 // `multipart/form-data` with the raw file in the part `file` (a browser `FormData` with
 // `formData.append("file", input.files[0])` does that). The content type is detected from the
-// file.
+// file; the part's `Content-Type` and filename only refine a generic detection (a `.docx` is a
+// ZIP archive, AAC audio has no signature), they never override it.
+//
+// WhatsApp's limits apply to the detected type: images (`image/jpeg`, `image/png`) up to 5 MB;
+// audio (`audio/aac`, `audio/amr`, `audio/mpeg`, `audio/mp4`, `audio/ogg`) and video
+// (`video/mp4`, `video/3gpp`) up to 16 MB; stickers (`image/webp`) up to 500 KB; documents
+// (PDF, plain text, CSV, RTF, Microsoft Office and OpenDocument files, ZIP archives) up to
+// 100 MB (1 MB = 1,048,576 bytes). A larger file is answered 413 and any other type 415, each
+// naming the limit or the type. The request body limit of the server (`WAMUX_MAX_BODY_BYTES`)
+// applies first.
 //
 // **Who may call it:** any authenticated user.
 //
@@ -8160,7 +8222,12 @@ func (c *Client) CreateMediaWithFormdataBody(ctx context.Context, body CreateMed
 //
 // Retrieve the binary raw media file, with its content type: files uploaded here and the media of
 // received messages (the `link` in their `waba_payload`). Used in media messages and for display.
-// Supports conditional requests with `If-None-Match`.
+// A received file is fetched from the WhatsApp provider in the background; when it has not arrived
+// yet, this request fetches it first (a provider failure answers 502).
+//
+// Supports conditional requests (`If-None-Match`, `If-Modified-Since`) and byte ranges (`Range`,
+// answered 206). The `ETag` is the file's SHA-256 in hex, quoted. Files other than images, audio
+// and video are sent as attachments (`Content-Disposition`).
 //
 // **Who may call it:** any authenticated user.
 //
@@ -12505,6 +12572,17 @@ func NewGetMediaRequest(server string, id openapi_types.UUID, params *GetMediaPa
 			req.Header.Set("If-None-Match", headerParam0)
 		}
 
+		if params.Range != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Range", *params.Range, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Range", headerParam1)
+		}
+
 	}
 
 	return req, nil
@@ -16741,7 +16819,16 @@ type ClientWithResponsesInterface interface {
 	// Send either JSON (or form fields) with `file_encoded`, the file encoded in base64, or
 	// `multipart/form-data` with the raw file in the part `file` (a browser `FormData` with
 	// `formData.append("file", input.files[0])` does that). The content type is detected from the
-	// file.
+	// file; the part's `Content-Type` and filename only refine a generic detection (a `.docx` is a
+	// ZIP archive, AAC audio has no signature), they never override it.
+	//
+	// WhatsApp's limits apply to the detected type: images (`image/jpeg`, `image/png`) up to 5 MB;
+	// audio (`audio/aac`, `audio/amr`, `audio/mpeg`, `audio/mp4`, `audio/ogg`) and video
+	// (`video/mp4`, `video/3gpp`) up to 16 MB; stickers (`image/webp`) up to 500 KB; documents
+	// (PDF, plain text, CSV, RTF, Microsoft Office and OpenDocument files, ZIP archives) up to
+	// 100 MB (1 MB = 1,048,576 bytes). A larger file is answered 413 and any other type 415, each
+	// naming the limit or the type. The request body limit of the server (`WAMUX_MAX_BODY_BYTES`)
+	// applies first.
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -16758,7 +16845,16 @@ type ClientWithResponsesInterface interface {
 	// Send either JSON (or form fields) with `file_encoded`, the file encoded in base64, or
 	// `multipart/form-data` with the raw file in the part `file` (a browser `FormData` with
 	// `formData.append("file", input.files[0])` does that). The content type is detected from the
-	// file.
+	// file; the part's `Content-Type` and filename only refine a generic detection (a `.docx` is a
+	// ZIP archive, AAC audio has no signature), they never override it.
+	//
+	// WhatsApp's limits apply to the detected type: images (`image/jpeg`, `image/png`) up to 5 MB;
+	// audio (`audio/aac`, `audio/amr`, `audio/mpeg`, `audio/mp4`, `audio/ogg`) and video
+	// (`video/mp4`, `video/3gpp`) up to 16 MB; stickers (`image/webp`) up to 500 KB; documents
+	// (PDF, plain text, CSV, RTF, Microsoft Office and OpenDocument files, ZIP archives) up to
+	// 100 MB (1 MB = 1,048,576 bytes). A larger file is answered 413 and any other type 415, each
+	// naming the limit or the type. The request body limit of the server (`WAMUX_MAX_BODY_BYTES`)
+	// applies first.
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -16775,7 +16871,16 @@ type ClientWithResponsesInterface interface {
 	// Send either JSON (or form fields) with `file_encoded`, the file encoded in base64, or
 	// `multipart/form-data` with the raw file in the part `file` (a browser `FormData` with
 	// `formData.append("file", input.files[0])` does that). The content type is detected from the
-	// file.
+	// file; the part's `Content-Type` and filename only refine a generic detection (a `.docx` is a
+	// ZIP archive, AAC audio has no signature), they never override it.
+	//
+	// WhatsApp's limits apply to the detected type: images (`image/jpeg`, `image/png`) up to 5 MB;
+	// audio (`audio/aac`, `audio/amr`, `audio/mpeg`, `audio/mp4`, `audio/ogg`) and video
+	// (`video/mp4`, `video/3gpp`) up to 16 MB; stickers (`image/webp`) up to 500 KB; documents
+	// (PDF, plain text, CSV, RTF, Microsoft Office and OpenDocument files, ZIP archives) up to
+	// 100 MB (1 MB = 1,048,576 bytes). A larger file is answered 413 and any other type 415, each
+	// naming the limit or the type. The request body limit of the server (`WAMUX_MAX_BODY_BYTES`)
+	// applies first.
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -16788,7 +16893,12 @@ type ClientWithResponsesInterface interface {
 	//
 	// Retrieve the binary raw media file, with its content type: files uploaded here and the media of
 	// received messages (the `link` in their `waba_payload`). Used in media messages and for display.
-	// Supports conditional requests with `If-None-Match`.
+	// A received file is fetched from the WhatsApp provider in the background; when it has not arrived
+	// yet, this request fetches it first (a provider failure answers 502).
+	//
+	// Supports conditional requests (`If-None-Match`, `If-Modified-Since`) and byte ranges (`Range`,
+	// answered 206). The `ETag` is the file's SHA-256 in hex, quoted. Files other than images, audio
+	// and video are sent as attachments (`Content-Disposition`).
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -20192,6 +20302,15 @@ func (r CreateMediaResponse) ContentType() string {
 type GetMediaResponse200Headers struct {
 	ContentLength *int
 	ETag          *string
+	LastModified  *string
+}
+
+// GetMediaResponse206Headers the declared response headers of an HTTP 206 response for GetMedia
+type GetMediaResponse206Headers struct {
+	ContentLength *int
+	ContentRange  *string
+	ETag          *string
+	LastModified  *string
 }
 
 // GetMediaResponse304Headers the declared response headers of an HTTP 304 response for GetMedia
@@ -20206,10 +20325,14 @@ type GetMediaResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Default
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetMediaResponse200Headers
+	// Headers206 the parsed response headers for an HTTP 206 response
+	Headers206 *GetMediaResponse206Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *GetMediaResponse304Headers
 }
@@ -20222,6 +20345,11 @@ func (r GetMediaResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r GetMediaResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r GetMediaResponse) GetJSON502() *BadGateway {
+	return r.JSON502
 }
 
 // GetJSONDefault returns the response for an HTTP default `application/json` response
@@ -25900,7 +26028,16 @@ func (c *ClientWithResponses) MarkAsReceivedWithFormdataBodyWithResponse(ctx con
 // Send either JSON (or form fields) with `file_encoded`, the file encoded in base64, or
 // `multipart/form-data` with the raw file in the part `file` (a browser `FormData` with
 // `formData.append("file", input.files[0])` does that). The content type is detected from the
-// file.
+// file; the part's `Content-Type` and filename only refine a generic detection (a `.docx` is a
+// ZIP archive, AAC audio has no signature), they never override it.
+//
+// WhatsApp's limits apply to the detected type: images (`image/jpeg`, `image/png`) up to 5 MB;
+// audio (`audio/aac`, `audio/amr`, `audio/mpeg`, `audio/mp4`, `audio/ogg`) and video
+// (`video/mp4`, `video/3gpp`) up to 16 MB; stickers (`image/webp`) up to 500 KB; documents
+// (PDF, plain text, CSV, RTF, Microsoft Office and OpenDocument files, ZIP archives) up to
+// 100 MB (1 MB = 1,048,576 bytes). A larger file is answered 413 and any other type 415, each
+// naming the limit or the type. The request body limit of the server (`WAMUX_MAX_BODY_BYTES`)
+// applies first.
 //
 // **Who may call it:** any authenticated user.
 //
@@ -25923,7 +26060,16 @@ func (c *ClientWithResponses) CreateMediaWithBodyWithResponse(ctx context.Contex
 // Send either JSON (or form fields) with `file_encoded`, the file encoded in base64, or
 // `multipart/form-data` with the raw file in the part `file` (a browser `FormData` with
 // `formData.append("file", input.files[0])` does that). The content type is detected from the
-// file.
+// file; the part's `Content-Type` and filename only refine a generic detection (a `.docx` is a
+// ZIP archive, AAC audio has no signature), they never override it.
+//
+// WhatsApp's limits apply to the detected type: images (`image/jpeg`, `image/png`) up to 5 MB;
+// audio (`audio/aac`, `audio/amr`, `audio/mpeg`, `audio/mp4`, `audio/ogg`) and video
+// (`video/mp4`, `video/3gpp`) up to 16 MB; stickers (`image/webp`) up to 500 KB; documents
+// (PDF, plain text, CSV, RTF, Microsoft Office and OpenDocument files, ZIP archives) up to
+// 100 MB (1 MB = 1,048,576 bytes). A larger file is answered 413 and any other type 415, each
+// naming the limit or the type. The request body limit of the server (`WAMUX_MAX_BODY_BYTES`)
+// applies first.
 //
 // **Who may call it:** any authenticated user.
 //
@@ -25946,7 +26092,16 @@ func (c *ClientWithResponses) CreateMediaWithResponse(ctx context.Context, body 
 // Send either JSON (or form fields) with `file_encoded`, the file encoded in base64, or
 // `multipart/form-data` with the raw file in the part `file` (a browser `FormData` with
 // `formData.append("file", input.files[0])` does that). The content type is detected from the
-// file.
+// file; the part's `Content-Type` and filename only refine a generic detection (a `.docx` is a
+// ZIP archive, AAC audio has no signature), they never override it.
+//
+// WhatsApp's limits apply to the detected type: images (`image/jpeg`, `image/png`) up to 5 MB;
+// audio (`audio/aac`, `audio/amr`, `audio/mpeg`, `audio/mp4`, `audio/ogg`) and video
+// (`video/mp4`, `video/3gpp`) up to 16 MB; stickers (`image/webp`) up to 500 KB; documents
+// (PDF, plain text, CSV, RTF, Microsoft Office and OpenDocument files, ZIP archives) up to
+// 100 MB (1 MB = 1,048,576 bytes). A larger file is answered 413 and any other type 415, each
+// naming the limit or the type. The request body limit of the server (`WAMUX_MAX_BODY_BYTES`)
+// applies first.
 //
 // **Who may call it:** any authenticated user.
 //
@@ -25965,7 +26120,12 @@ func (c *ClientWithResponses) CreateMediaWithFormdataBodyWithResponse(ctx contex
 //
 // Retrieve the binary raw media file, with its content type: files uploaded here and the media of
 // received messages (the `link` in their `waba_payload`). Used in media messages and for display.
-// Supports conditional requests with `If-None-Match`.
+// A received file is fetched from the WhatsApp provider in the background; when it has not arrived
+// yet, this request fetches it first (a provider failure answers 502).
+//
+// Supports conditional requests (`If-None-Match`, `If-Modified-Since`) and byte ranges (`Range`,
+// answered 206). The `ETag` is the file's SHA-256 in hex, quoted. Files other than images, audio
+// and video are sent as attachments (`Content-Disposition`).
 //
 // **Who may call it:** any authenticated user.
 //
@@ -29863,6 +30023,13 @@ func ParseGetMediaResponse(rsp *http.Response) (*GetMediaResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Default
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29889,7 +30056,45 @@ func ParseGetMediaResponse(rsp *http.Response) (*GetMediaResponse, error) {
 			}
 			headers.ETag = &value
 		}
+		if values := rsp.Header.Values("Last-Modified"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Last-Modified", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.LastModified = &value
+		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 206:
+		var headers GetMediaResponse206Headers
+		if values := rsp.Header.Values("Content-Length"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Length", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLength = &value
+		}
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Last-Modified"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Last-Modified", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.LastModified = &value
+		}
+		response.Headers206 = &headers
 	case rsp.StatusCode == 304:
 		var headers GetMediaResponse304Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {

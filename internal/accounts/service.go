@@ -672,3 +672,40 @@ func (s *Service) IssueToken(ctx context.Context, username string) (string, erro
 	}
 	return s.auth.IssueToken(ctx, nil, u.ID)
 }
+
+// ByIDs returns the users with the given ids, with groups and permissions,
+// keyed by id; unknown ids are absent.
+func (s *Service) ByIDs(ctx context.Context, ids []int64) (map[int64]User, error) {
+	if len(ids) == 0 {
+		return map[int64]User{}, nil
+	}
+	rows, err := s.q.UserListByIDs(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load users: %w", err)
+	}
+	users, err := hydrate(ctx, s.q, rows)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]User, len(users))
+	for _, u := range users {
+		out[u.ID] = u
+	}
+	return out, nil
+}
+
+// GroupNames returns the names of the groups with the given ids.
+func (s *Service) GroupNames(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	gs, err := s.q.GroupListByIDs(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load groups: %w", err)
+	}
+	for _, g := range gs {
+		out[g.ID] = g.Name
+	}
+	return out, nil
+}

@@ -46,6 +46,27 @@ type Config struct {
 	// (WAMUX_LOGIN_BURST, WAMUX_LOGIN_WINDOW).
 	LoginBurst  int
 	LoginWindow time.Duration
+	// Provider is the WhatsApp provider: sandbox, cloud or 360dialog
+	// (WAMUX_PROVIDER).
+	Provider string
+	// ProviderURL overrides the provider's base URL (WAMUX_PROVIDER_URL).
+	ProviderURL string
+	// ProviderToken is the Cloud API bearer token or the 360dialog API key
+	// (WAMUX_PROVIDER_TOKEN).
+	ProviderToken string
+	// PhoneNumberID is the Cloud API phone number id (WAMUX_PHONE_NUMBER_ID).
+	PhoneNumberID string
+	// AppSecret checks X-Hub-Signature-256 on inbound webhooks when set
+	// (WAMUX_APP_SECRET).
+	AppSecret string
+	// VerifyToken answers the Cloud API GET handshake (WAMUX_VERIFY_TOKEN).
+	VerifyToken string
+	// InboundToken is a shared secret the inbound webhook must carry as a
+	// `token` query parameter or an X-Wamux-Token header
+	// (WAMUX_INBOUND_TOKEN).
+	InboundToken string
+	// MediaDir is where media files are stored (WAMUX_MEDIA_DIR).
+	MediaDir string
 	// TrustProxy makes the client address come from X-Forwarded-For
 	// (WAMUX_TRUST_PROXY); only set it behind a proxy you control.
 	TrustProxy bool
@@ -76,6 +97,19 @@ func Parse(getenv func(string) string) (Config, error) {
 		LoginBurst:          p.integer("WAMUX_LOGIN_BURST", 10),
 		LoginWindow:         p.duration("WAMUX_LOGIN_WINDOW", 5*time.Minute),
 		TrustProxy:          p.boolean("WAMUX_TRUST_PROXY", false),
+		MediaDir:            p.str("WAMUX_MEDIA_DIR", "var/media"),
+		Provider:            p.str("WAMUX_PROVIDER", "sandbox"),
+		ProviderURL:         p.str("WAMUX_PROVIDER_URL", ""),
+		ProviderToken:       p.str("WAMUX_PROVIDER_TOKEN", ""),
+		PhoneNumberID:       p.str("WAMUX_PHONE_NUMBER_ID", ""),
+		AppSecret:           p.str("WAMUX_APP_SECRET", ""),
+		VerifyToken:         p.str("WAMUX_VERIFY_TOKEN", ""),
+		InboundToken:        p.str("WAMUX_INBOUND_TOKEN", ""),
+	}
+	switch c.Provider {
+	case "sandbox", "cloud", "360dialog":
+	default:
+		p.fail("WAMUX_PROVIDER", "must be sandbox, cloud or 360dialog")
 	}
 	if c.Env != "development" && c.Env != "production" {
 		p.fail("WAMUX_ENV", "must be development or production")

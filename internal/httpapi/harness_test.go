@@ -29,6 +29,8 @@ import (
 	"github.com/wamux/wamux/internal/config"
 	"github.com/wamux/wamux/internal/dbtest"
 	"github.com/wamux/wamux/internal/httpapi"
+	"github.com/wamux/wamux/internal/inbox"
+	"github.com/wamux/wamux/internal/media"
 )
 
 const baseURL = "http://wamux.test"
@@ -63,6 +65,9 @@ type env struct {
 	srv        *httptest.Server
 	accounts   *accounts.Service
 	adminToken string
+	inbox      *inbox.Service
+	// provider is a loopback stand-in for the Cloud API.
+	provider *fakeProvider
 	// provider counts the requests made to the fake 360dialog key check.
 	providerCalls *int
 	mu            sync.Mutex
@@ -114,7 +119,10 @@ func newEnv(t testing.TB, opts ...option) *env {
 	verifier := auth.NewProviderKeyVerifier(cfg.ProviderKeyURL, cfg.ProviderKeyCacheTTL, logger)
 	a := auth.NewAuthenticator(pool, verifier, logger)
 	e.accounts = accounts.New(pool, a)
-	h, err := httpapi.New(httpapi.Deps{Config: cfg, Logger: logger, Pool: pool, Auth: a, Accounts: e.accounts})
+	e.provider = newFakeProvider(t)
+	e.inbox = inbox.New(inbox.Config{Pool: pool, Provider: e.provider.cloud(), Logger: logger})
+	h, err := httpapi.New(httpapi.Deps{Config: cfg, Logger: logger, Pool: pool, Auth: a, Accounts: e.accounts,
+		Inbox: e.inbox, Inbound: e.inbox, Media: media.New(media.Config{Pool: pool, Dir: t.TempDir(), Logger: logger, BaseURL: cfg.BaseURL})})
 	require.NoError(t, err)
 	e.srv = httptest.NewServer(h)
 	t.Cleanup(e.srv.Close)

@@ -1,12 +1,16 @@
 package httpapi
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/oapi-codegen/nullable"
 
 	"github.com/wamux/wamux/gen/api"
 	"github.com/wamux/wamux/internal/accounts"
+	"github.com/wamux/wamux/internal/inbox"
 )
 
 // This file is the one place where domain values become API types.
@@ -100,4 +104,134 @@ func fromNullable[T, U any](n nullable.Nullable[T], conv func(T) U) accounts.Opt
 		return accounts.Optional[U]{Set: true, Null: true}
 	}
 	return set(conv(n.MustGet()))
+}
+
+func rawObject(raw json.RawMessage) map[string]any {
+	m := map[string]any{}
+	if len(raw) > 0 {
+		_ = json.Unmarshal(raw, &m) // stored jsonb objects: always valid
+	}
+	return m
+}
+
+func posixOrZero(t *time.Time) int {
+	if t == nil {
+		return 0
+	}
+	return int(t.Unix())
+}
+
+func apiPerson(p inbox.Person) api.Person {
+	var payload api.PersonWabaPayload
+	if len(p.Payload) > 0 {
+		_ = json.Unmarshal(p.Payload, &payload)
+	}
+	if payload.WaId == nil && payload.Profile == nil {
+		payload.WaId = ptr(p.WaID)
+		if p.ProfileName != "" {
+			payload.Profile = &api.PersonWabaPayload_Profile{Name: ptr(p.ProfileName)}
+		}
+	}
+	out := api.Person{WaId: p.WaID, Initials: p.Initials, WabaPayload: payload}
+	if p.LastMessageAt != nil {
+		out.LastMessageTimestamp = nullable.NewNullableWithValue(int(p.LastMessageAt.Unix()))
+	} else {
+		out.LastMessageTimestamp = nullable.NewNullNullable[int]()
+	}
+	return out
+}
+
+func apiTags(tags []inbox.Tag) []api.ObjectTag {
+	out := make([]api.ObjectTag, len(tags))
+	for i, t := range tags {
+		extra := nullable.NewNullNullable[map[string]any]()
+		if len(t.Extra) > 0 && string(t.Extra) != "null" {
+			extra = nullable.NewNullableWithValue(rawObject(t.Extra))
+		}
+		out[i] = api.ObjectTag{Id: int(t.ID), Name: t.Name, WebInboxColor: nullableOf(t.Color), TaggingId: int(t.TaggingID), Extra: extra}
+	}
+	return out
+}
+
+func (s *Server) apiMessage(m inbox.Message) api.Message {
+	st := api.MessageStatuses{Sent: posixOrZero(m.SentAt), Delivered: posixOrZero(m.DeliveredAt), Read: posixOrZero(m.ReadAt)}
+	if m.FailedAt != nil {
+		st.Failed = nullable.NewNullableWithValue(int(m.FailedAt.Unix()))
+	}
+	if len(m.Errors) > 0 && string(m.Errors) != "null" {
+		var errs []map[string]any
+		if json.Unmarshal(m.Errors, &errs) == nil {
+			st.Errors = &errs
+		}
+	}
+	out := api.Message{
+		Id: m.Wamid, WabaPayload: rawObject(m.Payload), WabaStatuses: st, FromUs: m.FromUs, Received: m.Received,
+		CustomerWaId: m.ChatWaID, Tags: apiTags(m.Tags),
+		Contact: nullable.NewNullNullable[api.Person](), Sender: nullable.NewNullNullable[api.UserBrief](),
+		Context: nullable.NewNullNullable[map[string]any](),
+	}
+	if m.Contact != nil {
+		out.Contact = nullable.NewNullableWithValue(apiPerson(*m.Contact))
+	}
+	if m.Sender != nil && m.Sender.Username != "" {
+		out.Sender = nullable.NewNullableWithValue(api.UserBrief{
+			Url: ptr(s.userURL(m.Sender.ID)), Id: int(m.Sender.ID), Username: m.Sender.Username,
+			FirstName: m.Sender.FirstName, LastName: m.Sender.LastName, Email: m.Sender.Email,
+			Profile: &api.UserProfile{Role: api.Role(m.Sender.Role)},
+		})
+	}
+	if len(m.Context) > 0 && string(m.Context) != "null" {
+		out.Context = nullable.NewNullableWithValue(rawObject(m.Context))
+	}
+	return out
+}
+
+func (s *Server) apiMessages(ms []inbox.Message) []api.Message {
+	out := make([]api.Message, len(ms))
+	for i, m := range ms {
+		out[i] = s.apiMessage(m)
+	}
+	return out
+}
+
+// apiChats maps a page of chats, loading their assignees in two queries.
+func (s *Server) apiChats(ctx context.Context, chats []inbox.Chat) ([]api.Chat, error) {
+	var userIDs, groupIDs []int64
+	for _, c := range chats {
+		if c.AssignedUserID != nil {
+			userIDs = append(userIDs, *c.AssignedUserID)
+		}
+		if c.AssignedGroupID != nil {
+			groupIDs = append(groupIDs, *c.AssignedGroupID)
+		}
+	}
+	users, err := s.accounts.ByIDs(ctx, userIDs)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := s.accounts.GroupNames(ctx, groupIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.Chat, len(chats))
+	for i, c := range chats {
+		ac := api.Chat{
+			WaId: c.WaID, Contact: apiPerson(c.Contact), NewMessages: int(c.NewMessages), Tags: apiTags(c.Tags),
+			LastMessage: nullable.NewNullNullable[api.Message](), AssignedToUser: nullable.NewNullNullable[api.User](),
+			AssignedGroup: nullable.NewNullNullable[api.GroupRef](),
+		}
+		if c.LastMessage != nil {
+			ac.LastMessage = nullable.NewNullableWithValue(s.apiMessage(*c.LastMessage))
+		}
+		if c.AssignedUserID != nil {
+			if u, ok := users[*c.AssignedUserID]; ok {
+				ac.AssignedToUser = nullable.NewNullableWithValue(s.apiUser(u))
+			}
+		}
+		if c.AssignedGroupID != nil {
+			ac.AssignedGroup = nullable.NewNullableWithValue(api.GroupRef{Id: int(*c.AssignedGroupID), Name: ptr(groups[*c.AssignedGroupID])})
+		}
+		out[i] = ac
+	}
+	return out, nil
 }

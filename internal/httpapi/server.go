@@ -21,6 +21,8 @@ import (
 	"github.com/wamux/wamux/internal/auth"
 	"github.com/wamux/wamux/internal/config"
 	"github.com/wamux/wamux/internal/docs"
+	"github.com/wamux/wamux/internal/inbox"
+	"github.com/wamux/wamux/internal/media"
 )
 
 // Deps are what the HTTP layer needs from the rest of wamux.
@@ -30,6 +32,11 @@ type Deps struct {
 	Pool     *pgxpool.Pool
 	Auth     *auth.Authenticator
 	Accounts *accounts.Service
+	Media    *media.Service
+	Inbox    *inbox.Service
+	// Inbound receives the provider's notifications (inbox.Service.Ingest,
+	// or a group committer in front of it).
+	Inbound Ingester
 	// Registry receives the HTTP metrics and is served at /metrics; nil
 	// makes a new one.
 	Registry *prometheus.Registry
@@ -43,6 +50,9 @@ type Server struct {
 	pool     *pgxpool.Pool
 	auth     *auth.Authenticator
 	accounts *accounts.Service
+	media    *media.Service
+	inbox    *inbox.Service
+	inbound  Ingester
 	throttle auth.Throttle
 	metrics  *metrics
 	registry *prometheus.Registry
@@ -63,6 +73,9 @@ func New(d Deps) (*echo.Echo, error) {
 		pool:     d.Pool,
 		auth:     d.Auth,
 		accounts: d.Accounts,
+		media:    d.Media,
+		inbox:    d.Inbox,
+		inbound:  d.Inbound,
 		throttle: auth.Throttle{Burst: d.Config.LoginBurst, Window: d.Config.LoginWindow},
 		metrics:  newMetrics(reg),
 		registry: reg,
@@ -108,6 +121,11 @@ func New(d Deps) (*echo.Echo, error) {
 	e.POST("/logout/", s.logout)
 	e.GET("/api/v1/openapi.yaml", s.getOpenAPISpec)
 	e.GET("/api/docs/*", echo.WrapHandler(docs.Handler()))
+	e.GET("/api/v1/waba/webhook/", s.verifyWabaWebhook)
+	e.POST("/api/v1/waba/webhook/", s.receiveWabaWebhook)
+	// Media downloads need http.ServeContent for Range and conditional
+	// requests, which strict responses cannot express; see media.go.
+	e.GET("/api/v1/media/:id/", s.getMedia)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))

@@ -45,6 +45,10 @@ type Message struct {
 	Text string
 	// Media is set for image, audio, voice, video, document and sticker.
 	Media *Media
+	// PhoneNumberID is the business number the message was sent to
+	// (`metadata.phone_number_id` of a Cloud API change), "" for the
+	// On-Premise shape. One Cloud API delivery may carry several numbers.
+	PhoneNumberID string
 }
 
 // Media describes a media object of a message.
@@ -70,6 +74,10 @@ type Status struct {
 	Errors json.RawMessage
 	// Raw is the provider's status object, unchanged.
 	Raw json.RawMessage
+	// PhoneNumberID is the business number that sent the message
+	// (`metadata.phone_number_id` of a Cloud API change), "" for the
+	// On-Premise shape.
+	PhoneNumberID string
 }
 
 // OutgoingMessage is a message to send, already validated by the caller.

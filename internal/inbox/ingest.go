@@ -1,0 +1,382 @@
+package inbox
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/google/uuid"
+
+	"github.com/wamux/wamux/gen/db"
+	"github.com/wamux/wamux/internal/storage"
+	"github.com/wamux/wamux/internal/waba"
+)
+
+// Event kinds of the event log (the CHECK of events.kind lists them all).
+const (
+	EventIncomingMessage = "incoming_message"
+	EventOutgoingMessage = "outgoing_message"
+	EventStatus          = "status"
+	EventProviderError   = "provider_error"
+)
+
+// MediaRegistrar records inbound media so that messages can link to wamux's
+// own copy; internal/media implements it.
+type MediaRegistrar interface {
+	// EnsureInbound records a provider media id (idempotently) inside the
+	// inbound transaction and returns wamux's id for it.
+	EnsureInbound(ctx context.Context, q *db.Queries, providerMediaID, mimeType, sha256, filename string) (uuid.UUID, error)
+	// URL is the public link of a media id.
+	URL(id uuid.UUID) string
+	// Kick wakes the background fetcher after new media were recorded.
+	Kick()
+	// ProviderID returns the provider's id for a wamux media id, uploading
+	// the file to the provider first when needed.
+	ProviderID(ctx context.Context, id uuid.UUID) (string, error)
+}
+
+// Ingest stores one provider notification in one transaction: persons and
+// chats upserted, messages inserted idempotently on the provider's message
+// id, statuses applied (or kept until their message arrives), and an event
+// appended for everything new. It returns only after the commit, so a 200
+// to the provider means the notification is durable; a replay changes
+// nothing and appends no event.
+func (s *Service) Ingest(ctx context.Context, n *waba.Notification) error {
+	if len(n.Messages)+len(n.Statuses)+len(n.Errors) == 0 {
+		return nil
+	}
+	newMedia := false
+	err := storage.WithTx(ctx, s.pool, func(q *db.Queries) error {
+		var err error
+		newMedia, err = s.ingest(ctx, q, n)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if newMedia && s.media != nil {
+		s.media.Kick()
+	}
+	return nil
+}
+
+func (s *Service) ingest(ctx context.Context, q *db.Queries, n *waba.Notification) (newMedia bool, err error) {
+	ev := &eventBatch{}
+	contacts := make(map[string]waba.Contact, len(n.Contacts))
+	for _, c := range n.Contacts {
+		contacts[c.WaID] = c
+	}
+
+	if len(n.Messages) > 0 {
+		if err := upsertPersons(ctx, q, n, contacts); err != nil {
+			return false, err
+		}
+		chatIDs := make([]string, 0, len(n.Messages))
+		seen := map[string]bool{}
+		for _, m := range n.Messages {
+			if !seen[m.From] {
+				seen[m.From] = true
+				chatIDs = append(chatIDs, m.From)
+			}
+		}
+		sort.Strings(chatIDs)
+		if err := q.ChatsEnsure(ctx, chatIDs); err != nil {
+			return false, fmt.Errorf("ensure chats: %w", err)
+		}
+		p := db.MessagesInsertParams{}
+		raws := make(map[string]waba.Message, len(n.Messages))
+		for _, m := range n.Messages {
+			payload := m.Raw
+			if m.Media != nil && m.Media.ID != "" && s.media != nil {
+				id, err := s.media.EnsureInbound(ctx, q, m.Media.ID, m.Media.MimeType, m.Media.SHA256, m.Media.Filename)
+				if err != nil {
+					return false, fmt.Errorf("record media of %s: %w", m.ID, err)
+				}
+				newMedia = true
+				if payload, err = linkMedia(m.Raw, m.Type, id.String(), s.media.URL(id)); err != nil {
+					return false, fmt.Errorf("link media of %s: %w", m.ID, err)
+				}
+			}
+			raws[m.ID] = m
+			p.Wamids = append(p.Wamids, m.ID)
+			p.ChatWaIds = append(p.ChatWaIds, m.From)
+			p.FromUs = append(p.FromUs, false)
+			p.SenderIds = append(p.SenderIds, 0)
+			p.Types = append(p.Types, m.Type)
+			p.Payloads = append(p.Payloads, payload)
+			p.Contexts = append(p.Contexts, orNull(m.Context))
+			p.BodyTexts = append(p.BodyTexts, m.Text)
+			p.Tss = append(p.Tss, posix(m.Timestamp))
+		}
+		inserted, err := q.MessagesInsert(ctx, p)
+		if err != nil {
+			return false, fmt.Errorf("insert messages: %w", err)
+		}
+		if err := afterInsert(ctx, q, inserted2(inserted)); err != nil {
+			return false, err
+		}
+		for _, row := range inserted {
+			m := raws[row.Wamid]
+			var contact json.RawMessage = []byte("null")
+			if c, ok := contacts[m.From]; ok {
+				contact = c.Raw
+			}
+			ev.add(EventIncomingMessage, row.ChatWaID, row.ID, map[string]json.RawMessage{"contact": contact, "message": m.Raw})
+		}
+	}
+
+	if len(n.Statuses) > 0 {
+		if err := applyStatuses(ctx, q, n.Statuses, ev); err != nil {
+			return false, err
+		}
+	}
+	for _, e := range n.Errors {
+		ev.add(EventProviderError, "", 0, map[string]json.RawMessage{"error": e})
+	}
+	if err := ev.flush(ctx, q); err != nil {
+		return false, err
+	}
+	return newMedia, nil
+}
+
+type insertedMessage struct {
+	id     int64
+	wamid  string
+	chatID string
+	ts     time.Time
+}
+
+func inserted2(rows []db.MessagesInsertRow) []insertedMessage {
+	out := make([]insertedMessage, len(rows))
+	for i, r := range rows {
+		out[i] = insertedMessage{id: r.ID, wamid: r.Wamid, chatID: r.ChatWaID, ts: r.Ts}
+	}
+	return out
+}
+
+// afterInsert moves the chats' newest message forward and applies the
+// statuses that arrived before their message.
+func afterInsert(ctx context.Context, q *db.Queries, rows []insertedMessage) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	touch := db.ChatsTouchLastMessageParams{}
+	wamids := make([]string, len(rows))
+	for i, r := range rows {
+		touch.ChatWaIds = append(touch.ChatWaIds, r.chatID)
+		touch.Ids = append(touch.Ids, r.id)
+		touch.Tss = append(touch.Tss, r.ts)
+		wamids[i] = r.wamid
+	}
+	if err := q.ChatsTouchLastMessage(ctx, touch); err != nil {
+		return fmt.Errorf("update chats' last message: %w", err)
+	}
+	pending, err := q.PendingStatusesTake(ctx, wamids)
+	if err != nil {
+		return fmt.Errorf("take pending statuses: %w", err)
+	}
+	if len(pending) == 0 {
+		return nil
+	}
+	p := db.MessageStatusesApplyParams{}
+	for _, st := range pending {
+		p.Wamids = append(p.Wamids, st.Wamid)
+		p.Statuses = append(p.Statuses, st.Status)
+		p.Ats = append(p.Ats, st.At)
+		p.Errors = append(p.Errors, orNull(st.Errors))
+	}
+	// Their events were appended when they arrived.
+	if _, err := q.MessageStatusesApply(ctx, p); err != nil {
+		return fmt.Errorf("apply pending statuses: %w", err)
+	}
+	return nil
+}
+
+// applyStatuses records statuses on their messages, keeps those of unknown
+// messages for later, and appends an event for each status seen for the
+// first time.
+func applyStatuses(ctx context.Context, q *db.Queries, statuses []waba.Status, ev *eventBatch) error {
+	p := db.MessageStatusesApplyParams{}
+	for _, st := range statuses {
+		p.Wamids = append(p.Wamids, st.ID)
+		p.Statuses = append(p.Statuses, st.Status)
+		p.Ats = append(p.Ats, posix(st.Timestamp))
+		p.Errors = append(p.Errors, orNull(st.Errors))
+	}
+	applied, err := q.MessageStatusesApply(ctx, p)
+	if err != nil {
+		return fmt.Errorf("apply statuses: %w", err)
+	}
+	type key struct{ wamid, status string }
+	known := make(map[string]db.MessageStatusesApplyRow, len(applied))
+	for _, r := range applied {
+		known[r.Wamid] = r
+	}
+	isNew := func(r db.MessageStatusesApplyRow, status string) bool {
+		switch status {
+		case "sent":
+			return r.NewSent
+		case "delivered":
+			return r.NewDelivered
+		case "read":
+			return r.NewRead
+		case "failed":
+			return r.NewFailed
+		case "played":
+			return r.NewPlayed
+		case "deleted":
+			return r.NewDeleted
+		}
+		return false
+	}
+	pend := db.PendingStatusesInsertParams{}
+	emitted := map[key]bool{}
+	for _, st := range statuses {
+		k := key{st.ID, st.Status}
+		if r, ok := known[st.ID]; ok {
+			if isNew(r, st.Status) && !emitted[k] {
+				emitted[k] = true
+				ev.add(EventStatus, r.ChatWaID, r.ID, map[string]json.RawMessage{"status": st.Raw})
+			}
+			continue
+		}
+		pend.Wamids = append(pend.Wamids, st.ID)
+		pend.Statuses = append(pend.Statuses, st.Status)
+		pend.Ats = append(pend.Ats, posix(st.Timestamp))
+		pend.Errors = append(pend.Errors, orNull(st.Errors))
+		pend.Payloads = append(pend.Payloads, st.Raw)
+	}
+	if len(pend.Wamids) == 0 {
+		return nil
+	}
+	fresh, err := q.PendingStatusesInsert(ctx, pend)
+	if err != nil {
+		return fmt.Errorf("keep pending statuses: %w", err)
+	}
+	freshSet := make(map[key]bool, len(fresh))
+	for _, f := range fresh {
+		freshSet[key{f.Wamid, f.Status}] = true
+	}
+	for _, st := range statuses {
+		k := key{st.ID, st.Status}
+		if freshSet[k] && !emitted[k] {
+			emitted[k] = true
+			ev.add(EventStatus, st.RecipientID, 0, map[string]json.RawMessage{"status": st.Raw})
+		}
+	}
+	return nil
+}
+
+func upsertPersons(ctx context.Context, q *db.Queries, n *waba.Notification, contacts map[string]waba.Contact) error {
+	latest := map[string]int64{}
+	for _, m := range n.Messages {
+		if m.Timestamp > latest[m.From] {
+			latest[m.From] = m.Timestamp
+		}
+	}
+	ids := make([]string, 0, len(latest))
+	for id := range latest {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids) // a fixed lock order: concurrent notifications never deadlock
+	p := db.PersonsUpsertParams{}
+	for _, id := range ids {
+		c, ok := contacts[id]
+		payload := json.RawMessage(`{}`)
+		if ok && len(c.Raw) > 0 {
+			payload = c.Raw
+		}
+		p.WaIds = append(p.WaIds, id)
+		p.ProfileNames = append(p.ProfileNames, c.ProfileName)
+		p.Payloads = append(p.Payloads, payload)
+		p.Initials = append(p.Initials, Initials(c.ProfileName))
+		p.LastMessageAts = append(p.LastMessageAts, posix(latest[id]))
+	}
+	if err := q.PersonsUpsert(ctx, p); err != nil {
+		return fmt.Errorf("upsert persons: %w", err)
+	}
+	return nil
+}
+
+// Initials are the first letters of the first two words of a name
+// ("Konrad Tester" -> "KT"), shown when a contact has no avatar.
+func Initials(name string) string {
+	var b strings.Builder
+	for _, w := range strings.Fields(name) {
+		for _, r := range w {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				b.WriteRune(unicode.ToUpper(r))
+				break
+			}
+		}
+		if b.Len() > 0 && len([]rune(b.String())) == 2 {
+			break
+		}
+	}
+	return b.String()
+}
+
+// linkMedia points a message's media object at wamux's copy: its `id`
+// becomes wamux's media id and `link` wamux's URL, as the reference shows;
+// every other field stays as the provider sent it.
+func linkMedia(raw json.RawMessage, msgType, id, link string) (json.RawMessage, error) {
+	var msg map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &msg); err != nil {
+		return nil, err
+	}
+	key := msgType
+	if _, ok := msg[key]; !ok {
+		return raw, nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(msg[key], &obj); err != nil {
+		return raw, nil // not an object: leave it as sent
+	}
+	obj["id"], _ = json.Marshal(id)
+	obj["link"], _ = json.Marshal(link)
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	msg[key] = b
+	return json.Marshal(msg)
+}
+
+func posix(sec int64) time.Time { return time.Unix(sec, 0).UTC() }
+
+func orNull(r json.RawMessage) json.RawMessage {
+	if len(r) == 0 {
+		return json.RawMessage("null")
+	}
+	return r
+}
+
+// eventBatch collects events to append with one statement.
+type eventBatch struct {
+	p db.EventsAppendParams
+}
+
+func (b *eventBatch) add(kind, chatWaID string, messageID int64, payload any) {
+	raw, err := json.Marshal(payload)
+	if err != nil {
+		raw = []byte(`{}`) // payloads are built from valid JSON; cannot happen
+	}
+	b.p.Kinds = append(b.p.Kinds, kind)
+	b.p.ChatWaIds = append(b.p.ChatWaIds, chatWaID)
+	b.p.MessageIds = append(b.p.MessageIds, messageID)
+	b.p.Payloads = append(b.p.Payloads, raw)
+}
+
+func (b *eventBatch) flush(ctx context.Context, q *db.Queries) error {
+	if len(b.p.Kinds) == 0 {
+		return nil
+	}
+	if err := q.EventsAppend(ctx, b.p); err != nil {
+		return fmt.Errorf("append events: %w", err)
+	}
+	return nil
+}

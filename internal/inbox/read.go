@@ -1,0 +1,390 @@
+package inbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wamux/wamux/gen/db"
+	"github.com/wamux/wamux/internal/apperr"
+)
+
+// Person is a customer.
+type Person struct {
+	WaID          string
+	ProfileName   string
+	Initials      string
+	Payload       json.RawMessage
+	LastMessageAt *time.Time
+}
+
+// Tag is a tag applied to a message or chat.
+type Tag struct {
+	TaggingID int64
+	ID        int64
+	Name      string
+	Color     *string
+	Extra     json.RawMessage
+}
+
+// Message is a stored message as a viewer sees it.
+type Message struct {
+	ID          int64
+	Wamid       string
+	ChatWaID    string
+	FromUs      bool
+	Sender      *db.User
+	Payload     json.RawMessage
+	Context     json.RawMessage
+	SentAt      *time.Time
+	DeliveredAt *time.Time
+	ReadAt      *time.Time
+	FailedAt    *time.Time
+	Errors      json.RawMessage
+	Ts          time.Time
+	// Received is per viewer: outgoing messages always, incoming ones when
+	// at or before the viewer's mark for the chat.
+	Received bool
+	Contact  *Person
+	Tags     []Tag
+}
+
+// Chat is a conversation with one customer as a viewer sees it.
+type Chat struct {
+	WaID            string
+	Contact         Person
+	NewMessages     int64
+	LastMessage     *Message
+	AssignedUserID  *int64
+	AssignedGroupID *int64
+	Tags            []Tag
+}
+
+// Page is a limit/offset window.
+type Page struct {
+	Limit  int32
+	Offset int32
+}
+
+// ChatFilter narrows the chats list.
+type ChatFilter struct {
+	Search        string
+	AssignedToMe  bool
+	AssignedGroup *int64
+}
+
+// likePattern turns a user's search phrase into an ILIKE pattern matching
+// it anywhere, with % and _ taken literally.
+func likePattern(phrase string) *string {
+	if phrase == "" {
+		return nil
+	}
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	p := "%" + r.Replace(phrase) + "%"
+	return &p
+}
+
+// checkGroupFilter enforces "only groups the user is member of can be used".
+func checkGroupFilter(v Viewer, g *int64) error {
+	if g != nil && !v.InGroup(*g) {
+		return apperr.Field("assigned_group", "You are not a member of this group.")
+	}
+	return nil
+}
+
+// ListChats returns the chats v may read, newest first, and their count.
+func (s *Service) ListChats(ctx context.Context, v Viewer, f ChatFilter, p Page) ([]Chat, int64, error) {
+	if err := checkGroupFilter(v, f.AssignedGroup); err != nil {
+		return nil, 0, err
+	}
+	search := likePattern(f.Search)
+	count, err := s.q.ChatCount(ctx, db.ChatCountParams{
+		UserID: v.UserID, ReadLevel: string(v.Permissions.CanReadChats), GroupIds: v.GroupIDs,
+		AssignedToMe: f.AssignedToMe, AssignedGroup: f.AssignedGroup, Search: search,
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("count chats: %w", err)
+	}
+	rows, err := s.q.ChatList(ctx, db.ChatListParams{
+		UserID: v.UserID, ReadLevel: string(v.Permissions.CanReadChats), GroupIds: v.GroupIDs,
+		AssignedToMe: f.AssignedToMe, AssignedGroup: f.AssignedGroup, Search: search,
+		Lim: p.Limit, Off: p.Offset,
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list chats: %w", err)
+	}
+	chats := make([]Chat, len(rows))
+	for i, r := range rows {
+		chats[i] = Chat{
+			WaID: r.WaID, NewMessages: r.NewMessages, AssignedUserID: r.AssignedUserID, AssignedGroupID: r.AssignedGroupID,
+			Contact: Person{WaID: r.WaID, ProfileName: r.ProfileName, Initials: r.Initials, Payload: r.PersonPayload, LastMessageAt: r.PersonLastMessageAt},
+		}
+	}
+	lastIDs := make([]int64, 0, len(rows))
+	for _, r := range rows {
+		if r.LastMessageID != nil {
+			lastIDs = append(lastIDs, *r.LastMessageID)
+		}
+	}
+	if err := s.completeChats(ctx, v, chats, lastIDs); err != nil {
+		return nil, 0, err
+	}
+	return chats, count, nil
+}
+
+// GetChat returns one chat, or NotFound when it does not exist or v may not
+// read it (the same answer, so existence does not leak).
+func (s *Service) GetChat(ctx context.Context, v Viewer, waID string) (Chat, error) {
+	r, err := s.q.ChatGet(ctx, db.ChatGetParams{UserID: v.UserID, WaID: waID, ReadLevel: string(v.Permissions.CanReadChats), GroupIds: v.GroupIDs})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Chat{}, apperr.NotFound("No chat matches the given query.")
+	}
+	if err != nil {
+		return Chat{}, fmt.Errorf("get chat %s: %w", waID, err)
+	}
+	c := []Chat{{
+		WaID: r.WaID, NewMessages: r.NewMessages, AssignedUserID: r.AssignedUserID, AssignedGroupID: r.AssignedGroupID,
+		Contact: Person{WaID: r.WaID, ProfileName: r.ProfileName, Initials: r.Initials, Payload: r.PersonPayload, LastMessageAt: r.PersonLastMessageAt},
+	}}
+	var last []int64
+	if r.LastMessageID != nil {
+		last = []int64{*r.LastMessageID}
+	}
+	if err := s.completeChats(ctx, v, c, last); err != nil {
+		return Chat{}, err
+	}
+	return c[0], nil
+}
+
+// completeChats loads the last messages and tags of a page of chats.
+func (s *Service) completeChats(ctx context.Context, v Viewer, chats []Chat, lastIDs []int64) error {
+	if len(chats) == 0 {
+		return nil
+	}
+	if len(lastIDs) > 0 {
+		rows, err := s.q.MessagesByIDs(ctx, db.MessagesByIDsParams{UserID: v.UserID, Ids: lastIDs})
+		if err != nil {
+			return fmt.Errorf("load last messages: %w", err)
+		}
+		msgs := make([]Message, len(rows))
+		for i, r := range rows {
+			msgs[i] = messageFromRow(db.MessageListRow(r))
+		}
+		if err := s.completeMessages(ctx, msgs, false); err != nil {
+			return err
+		}
+		byChat := make(map[string]*Message, len(msgs))
+		for i := range msgs {
+			byChat[msgs[i].ChatWaID] = &msgs[i]
+		}
+		for i := range chats {
+			chats[i].LastMessage = byChat[chats[i].WaID]
+		}
+	}
+	ids := make([]string, len(chats))
+	for i, c := range chats {
+		ids[i] = c.WaID
+	}
+	tags, err := s.q.ChatTagsForChats(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("load chat tags: %w", err)
+	}
+	byChat := map[string][]Tag{}
+	for _, t := range tags {
+		byChat[t.ChatWaID] = append(byChat[t.ChatWaID], Tag{TaggingID: t.TaggingID, ID: t.ID, Name: t.Name, Color: t.WebInboxColor, Extra: t.Extra})
+	}
+	for i := range chats {
+		chats[i].Tags = byChat[chats[i].WaID]
+	}
+	return nil
+}
+
+func messageFromRow(r db.MessageListRow) Message {
+	return Message{
+		ID: r.ID, Wamid: r.Wamid, ChatWaID: r.ChatWaID, FromUs: r.FromUs, Payload: r.WabaPayload, Context: r.Context,
+		SentAt: r.SentAt, DeliveredAt: r.DeliveredAt, ReadAt: r.ReadAt, FailedAt: r.FailedAt, Errors: r.StatusErrors,
+		Ts: r.Ts, Received: r.Received, Sender: senderStub(r.SenderID),
+	}
+}
+
+func senderStub(id *int64) *db.User {
+	if id == nil {
+		return nil
+	}
+	return &db.User{ID: *id}
+}
+
+// completeMessages loads senders, tags and (when withContact) contacts.
+func (s *Service) completeMessages(ctx context.Context, msgs []Message, withContact bool) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(msgs))
+	var senderIDs []int64
+	waIDs := map[string]bool{}
+	for i, m := range msgs {
+		ids[i] = m.ID
+		if m.Sender != nil {
+			senderIDs = append(senderIDs, m.Sender.ID)
+		}
+		waIDs[m.ChatWaID] = true
+	}
+	if len(senderIDs) > 0 {
+		users, err := s.q.UserListByIDs(ctx, senderIDs)
+		if err != nil {
+			return fmt.Errorf("load senders: %w", err)
+		}
+		byID := make(map[int64]*db.User, len(users))
+		for i := range users {
+			byID[users[i].ID] = &users[i]
+		}
+		for i := range msgs {
+			if msgs[i].Sender != nil {
+				msgs[i].Sender = byID[msgs[i].Sender.ID]
+			}
+		}
+	}
+	tags, err := s.q.MessageTagsForMessages(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("load message tags: %w", err)
+	}
+	byMsg := map[int64][]Tag{}
+	for _, t := range tags {
+		byMsg[t.MessageID] = append(byMsg[t.MessageID], Tag{TaggingID: t.TaggingID, ID: t.ID, Name: t.Name, Color: t.WebInboxColor, Extra: t.Extra})
+	}
+	for i := range msgs {
+		msgs[i].Tags = byMsg[msgs[i].ID]
+	}
+	if withContact {
+		list := make([]string, 0, len(waIDs))
+		for id := range waIDs {
+			list = append(list, id)
+		}
+		persons, err := s.q.PersonsByWaIDs(ctx, list)
+		if err != nil {
+			return fmt.Errorf("load contacts: %w", err)
+		}
+		byWa := make(map[string]*Person, len(persons))
+		for _, p := range persons {
+			byWa[p.WaID] = &Person{WaID: p.WaID, ProfileName: p.ProfileName, Initials: p.Initials, Payload: p.WabaPayload, LastMessageAt: p.LastMessageAt}
+		}
+		for i := range msgs {
+			msgs[i].Contact = byWa[msgs[i].ChatWaID]
+		}
+	}
+	return nil
+}
+
+// MessageFilter narrows the messages list.
+type MessageFilter struct {
+	WaID          string
+	Since, Before *time.Time
+	Search        string
+	AssignedToMe  bool
+	AssignedGroup *int64
+	// MarkAsReceived marks the returned incoming messages received by the
+	// viewer (after the page is read, so `received` shows what was new).
+	MarkAsReceived bool
+}
+
+// ListMessages returns the messages v may read, newest first, and their
+// count.
+func (s *Service) ListMessages(ctx context.Context, v Viewer, f MessageFilter, p Page) ([]Message, int64, error) {
+	if err := checkGroupFilter(v, f.AssignedGroup); err != nil {
+		return nil, 0, err
+	}
+	var waID *string
+	if f.WaID != "" {
+		waID = &f.WaID
+	}
+	search := likePattern(f.Search)
+	count, err := s.q.MessageCount(ctx, db.MessageCountParams{
+		UserID: v.UserID, ReadLevel: string(v.Permissions.CanReadChats), GroupIds: v.GroupIDs,
+		WaID: waID, SinceTime: f.Since, BeforeTime: f.Before, AssignedToMe: f.AssignedToMe, AssignedGroup: f.AssignedGroup, Search: search,
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("count messages: %w", err)
+	}
+	rows, err := s.q.MessageList(ctx, db.MessageListParams{
+		UserID: v.UserID, ReadLevel: string(v.Permissions.CanReadChats), GroupIds: v.GroupIDs,
+		WaID: waID, SinceTime: f.Since, BeforeTime: f.Before, AssignedToMe: f.AssignedToMe, AssignedGroup: f.AssignedGroup, Search: search,
+		Lim: p.Limit, Off: p.Offset,
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list messages: %w", err)
+	}
+	msgs := make([]Message, len(rows))
+	for i, r := range rows {
+		msgs[i] = messageFromRow(r)
+	}
+	if err := s.completeMessages(ctx, msgs, true); err != nil {
+		return nil, 0, err
+	}
+	if f.MarkAsReceived {
+		newest := map[string]time.Time{}
+		for _, m := range msgs {
+			if !m.FromUs && m.Ts.After(newest[m.ChatWaID]) {
+				newest[m.ChatWaID] = m.Ts
+			}
+		}
+		for chat, ts := range newest {
+			if err := s.q.ReceivedMarkSet(ctx, db.ReceivedMarkSetParams{UserID: v.UserID, ChatWaID: chat, ReceivedUntil: ts}); err != nil {
+				return nil, 0, fmt.Errorf("mark received: %w", err)
+			}
+		}
+	}
+	return msgs, count, nil
+}
+
+// MarkReceived sets v's received mark for a chat it may read to ts; marks
+// never move back.
+func (s *Service) MarkReceived(ctx context.Context, v Viewer, waID string, ts int64) error {
+	if _, err := s.GetChat(ctx, v, waID); err != nil {
+		if errors.Is(err, apperr.ErrNotFound) {
+			return apperr.Field("customer_wa_id", "No chat with this customer that you may read.")
+		}
+		return err
+	}
+	if ts < 0 {
+		return apperr.Field("timestamp", "Must be a POSIX timestamp (seconds).")
+	}
+	if err := s.q.ReceivedMarkSet(ctx, db.ReceivedMarkSetParams{UserID: v.UserID, ChatWaID: waID, ReceivedUntil: posix(ts)}); err != nil {
+		return fmt.Errorf("mark received: %w", err)
+	}
+	return nil
+}
+
+// ListPersons returns the contacts of the chats v may read.
+func (s *Service) ListPersons(ctx context.Context, v Viewer, search string, p Page) ([]Person, int64, error) {
+	pat := likePattern(search)
+	count, err := s.q.PersonCount(ctx, db.PersonCountParams{UserID: v.UserID, ReadLevel: string(v.Permissions.CanReadChats), GroupIds: v.GroupIDs, Search: pat})
+	if err != nil {
+		return nil, 0, fmt.Errorf("count persons: %w", err)
+	}
+	rows, err := s.q.PersonList(ctx, db.PersonListParams{UserID: v.UserID, ReadLevel: string(v.Permissions.CanReadChats), GroupIds: v.GroupIDs, Search: pat, Lim: p.Limit, Off: p.Offset})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list persons: %w", err)
+	}
+	out := make([]Person, len(rows))
+	for i, r := range rows {
+		out[i] = Person{WaID: r.WaID, ProfileName: r.ProfileName, Initials: r.Initials, Payload: r.WabaPayload, LastMessageAt: r.LastMessageAt}
+	}
+	return out, count, nil
+}
+
+// GetPerson returns the contact of a chat v may read.
+func (s *Service) GetPerson(ctx context.Context, v Viewer, waID string) (Person, error) {
+	c, err := s.GetChat(ctx, v, waID)
+	if errors.Is(err, apperr.ErrNotFound) {
+		return Person{}, apperr.NotFound("No person matches the given query.")
+	}
+	if err != nil {
+		return Person{}, err
+	}
+	return c.Contact, nil
+}

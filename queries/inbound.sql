@@ -1,0 +1,107 @@
+-- The inbound path: every statement takes whole arrays, so one provider
+-- notification (or several, grouped) costs one statement per table.
+
+-- name: PersonsUpsert :exec
+-- Rows arrive sorted by wa_id, so concurrent transactions lock persons in the
+-- same order and cannot deadlock.
+INSERT INTO persons (wa_id, profile_name, waba_payload, initials, last_message_at)
+SELECT x.wa_id, x.profile_name, x.waba_payload, x.initials, x.last_message_at
+FROM (SELECT unnest(@wa_ids::text[]) AS wa_id, unnest(@profile_names::text[]) AS profile_name, unnest(@payloads::jsonb[]) AS waba_payload, unnest(@initials::text[]) AS initials, unnest(@last_message_ats::timestamptz[]) AS last_message_at) AS x
+ON CONFLICT (wa_id) DO UPDATE SET
+    profile_name    = CASE WHEN excluded.profile_name <> '' THEN excluded.profile_name ELSE persons.profile_name END,
+    waba_payload    = CASE WHEN excluded.waba_payload <> '{}'::jsonb THEN excluded.waba_payload ELSE persons.waba_payload END,
+    initials        = CASE WHEN excluded.profile_name <> '' THEN excluded.initials ELSE persons.initials END,
+    last_message_at = greatest(persons.last_message_at, excluded.last_message_at),
+    updated_at      = now()
+WHERE excluded.profile_name <> '' OR excluded.last_message_at IS NOT NULL;
+
+-- name: ChatsEnsure :exec
+INSERT INTO chats (wa_id)
+SELECT unnest(@wa_ids::text[])
+ON CONFLICT (wa_id) DO NOTHING;
+
+-- name: MessagesInsert :many
+-- A zero sender_id and a JSON null context stand for NULL.
+-- Idempotent on the provider's message id: a replayed notification inserts
+-- nothing, and only really inserted rows come back (and get events).
+INSERT INTO messages (wamid, chat_wa_id, from_us, sender_id, type, waba_payload, context, body_text, ts)
+SELECT x.wamid, x.chat_wa_id, x.from_us, x.sender_id, x.type, x.waba_payload, x.context, x.body_text, x.ts
+FROM (SELECT unnest(@wamids::text[]) AS wamid, unnest(@chat_wa_ids::text[]) AS chat_wa_id, unnest(@from_us::boolean[]) AS from_us, nullif(unnest(@sender_ids::bigint[]), 0) AS sender_id, unnest(@types::text[]) AS type, unnest(@payloads::jsonb[]) AS waba_payload, nullif(unnest(@contexts::jsonb[]), 'null'::jsonb) AS context, unnest(@body_texts::text[]) AS body_text, unnest(@tss::timestamptz[]) AS ts) AS x
+ON CONFLICT (wamid) DO NOTHING
+RETURNING id, wamid, chat_wa_id, ts;
+
+-- name: ChatsTouchLastMessage :exec
+-- Moves each chat's newest message forward, never back (messages can arrive
+-- out of order).
+UPDATE chats c SET last_message_id = x.id, last_message_at = x.ts, updated_at = now()
+FROM (
+    SELECT DISTINCT ON (chat_wa_id) chat_wa_id, id, ts
+    FROM (SELECT unnest(@chat_wa_ids::text[]) AS chat_wa_id, unnest(@ids::bigint[]) AS id, unnest(@tss::timestamptz[]) AS ts) AS u
+    ORDER BY chat_wa_id, ts DESC, id DESC
+) x
+WHERE c.wa_id = x.chat_wa_id
+  AND (c.last_message_at IS NULL OR (x.ts, x.id) >= (c.last_message_at, c.last_message_id));
+
+-- name: MessageStatusesApply :many
+-- Records the first instant of each status of stored messages, and says
+-- which were new (replays and repeats change nothing). `o` is the row as it
+-- was before this statement.
+WITH s AS (
+    SELECT wamid,
+           min(at) FILTER (WHERE status = 'sent')      AS sent,
+           min(at) FILTER (WHERE status = 'delivered') AS delivered,
+           min(at) FILTER (WHERE status = 'read')      AS read,
+           min(at) FILTER (WHERE status = 'failed')    AS failed,
+           min(at) FILTER (WHERE status = 'played')    AS played,
+           min(at) FILTER (WHERE status = 'deleted')   AS deleted,
+           (array_agg(errors) FILTER (WHERE status = 'failed'))[1] AS errs
+    FROM (SELECT unnest(@wamids::text[]) AS wamid, unnest(@statuses::text[]) AS status, unnest(@ats::timestamptz[]) AS at, nullif(unnest(@errors::jsonb[]), 'null'::jsonb) AS errors) AS u
+    GROUP BY wamid
+)
+UPDATE messages m SET
+    sent_at       = coalesce(o.sent_at, s.sent),
+    delivered_at  = coalesce(o.delivered_at, s.delivered),
+    read_at       = coalesce(o.read_at, s.read),
+    failed_at     = coalesce(o.failed_at, s.failed),
+    played_at     = coalesce(o.played_at, s.played),
+    deleted_at    = coalesce(o.deleted_at, s.deleted),
+    status_errors = coalesce(o.status_errors, s.errs)
+FROM s JOIN messages o ON o.wamid = s.wamid
+WHERE m.id = o.id
+RETURNING m.id, m.wamid, m.chat_wa_id,
+    (o.sent_at IS NULL AND s.sent IS NOT NULL)::boolean           AS new_sent,
+    (o.delivered_at IS NULL AND s.delivered IS NOT NULL)::boolean AS new_delivered,
+    (o.read_at IS NULL AND s.read IS NOT NULL)::boolean           AS new_read,
+    (o.failed_at IS NULL AND s.failed IS NOT NULL)::boolean       AS new_failed,
+    (o.played_at IS NULL AND s.played IS NOT NULL)::boolean       AS new_played,
+    (o.deleted_at IS NULL AND s.deleted IS NOT NULL)::boolean     AS new_deleted;
+
+-- name: PendingStatusesInsert :many
+-- Statuses of messages not stored yet wait here; a repeat is ignored.
+INSERT INTO message_statuses_pending (wamid, status, at, errors, payload)
+SELECT unnest(@wamids::text[]), unnest(@statuses::text[]), unnest(@ats::timestamptz[]), nullif(unnest(@errors::jsonb[]), 'null'::jsonb), unnest(@payloads::jsonb[])
+ON CONFLICT (wamid, status) DO NOTHING
+RETURNING wamid, status;
+
+-- name: PendingStatusesTake :many
+-- The waiting statuses of messages just inserted, removed as they are applied.
+DELETE FROM message_statuses_pending
+WHERE wamid = ANY(@wamids::text[])
+RETURNING wamid, status, at, errors;
+
+-- name: EventsAppend :exec
+-- An empty chat_wa_id and a zero message_id stand for "none" (sqlc arrays
+-- cannot carry NULLs).
+INSERT INTO events (kind, chat_wa_id, message_id, payload)
+SELECT unnest(@kinds::text[]), nullif(unnest(@chat_wa_ids::text[]), ''), nullif(unnest(@message_ids::bigint[]), 0), unnest(@payloads::jsonb[]);
+
+-- name: PersonEnsure :exec
+-- A person that wamux writes to first (no profile known yet).
+INSERT INTO persons (wa_id) VALUES (@wa_id) ON CONFLICT (wa_id) DO NOTHING;
+
+-- name: ChatForWrite :one
+-- The chat and its customer-care window, locked while a message is sent so
+-- an assignment change cannot slip in between the check and the send.
+SELECT c.wa_id, c.assigned_user_id, c.assigned_group_id, p.last_message_at
+FROM chats c JOIN persons p ON p.wa_id = c.wa_id
+WHERE c.wa_id = @wa_id;
