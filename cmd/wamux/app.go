@@ -166,14 +166,21 @@ func (a *app) serve(ctx context.Context, ready func(addr string)) error {
 	return nil
 }
 
-// housekeeping prunes expired sessions and old login attempts hourly.
+// housekeeping prunes expired sessions, old login attempts and messages
+// beyond the cap every ten minutes. Every replica runs it; the deletes are
+// idempotent, so that costs only duplicate work.
 func (a *app) housekeeping(ctx context.Context) {
 	th := auth.Throttle{Burst: a.cfg.LoginBurst, Window: a.cfg.LoginWindow}
-	t := time.NewTicker(time.Hour)
+	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
 		if err := a.auth.Prune(ctx, th); err != nil && ctx.Err() == nil {
 			a.logger.WarnContext(ctx, "housekeeping failed", "error", err)
+		}
+		if n, err := a.inbox.Prune(ctx, a.cfg.MessageCap); err != nil && ctx.Err() == nil {
+			a.logger.WarnContext(ctx, "pruning messages failed", "error", err)
+		} else if n > 0 {
+			a.logger.InfoContext(ctx, "pruned the oldest messages", "deleted", n, "cap", a.cfg.MessageCap)
 		}
 		select {
 		case <-ctx.Done():

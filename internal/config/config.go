@@ -65,6 +65,10 @@ type Config struct {
 	// `token` query parameter or an X-Wamux-Token header
 	// (WAMUX_INBOUND_TOKEN).
 	InboundToken string
+	// MessageCap is how many messages are kept; the oldest beyond it are
+	// pruned in the background, never a chat's newest (WAMUX_MESSAGE_CAP;
+	// 0 keeps everything).
+	MessageCap int64
 	// MediaDir is where media files are stored (WAMUX_MEDIA_DIR).
 	MediaDir string
 	// TrustProxy makes the client address come from X-Forwarded-For
@@ -98,6 +102,7 @@ func Parse(getenv func(string) string) (Config, error) {
 		LoginWindow:         p.duration("WAMUX_LOGIN_WINDOW", 5*time.Minute),
 		TrustProxy:          p.boolean("WAMUX_TRUST_PROXY", false),
 		MediaDir:            p.str("WAMUX_MEDIA_DIR", "var/media"),
+		MessageCap:          int64(p.integer("WAMUX_MESSAGE_CAP", 1_000_000)),
 		Provider:            p.str("WAMUX_PROVIDER", "sandbox"),
 		ProviderURL:         p.str("WAMUX_PROVIDER_URL", ""),
 		ProviderToken:       p.str("WAMUX_PROVIDER_TOKEN", ""),
@@ -124,6 +129,9 @@ func Parse(getenv func(string) string) (Config, error) {
 	}
 	if c.MaxBodyBytes < 1024 {
 		p.fail("WAMUX_MAX_BODY_BYTES", "must be at least 1024")
+	}
+	if c.MessageCap < 0 {
+		p.fail("WAMUX_MESSAGE_CAP", "must be 0 (no cap) or more")
 	}
 	if c.LoginBurst < 1 {
 		p.fail("WAMUX_LOGIN_BURST", "must be at least 1")

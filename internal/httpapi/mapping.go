@@ -15,6 +15,31 @@ import (
 
 // This file is the one place where domain values become API types.
 
+// Presenter turns domain values into the API's types. The handlers use it
+// through Server, and everything else that must send exactly what the list
+// endpoints answer (webhook payloads, websocket frames, the rule engine's
+// requests) uses it directly.
+type Presenter struct {
+	baseURL  string
+	accounts *accounts.Service
+}
+
+// NewPresenter returns a Presenter building absolute URLs from baseURL.
+func NewPresenter(baseURL string, a *accounts.Service) *Presenter {
+	return &Presenter{baseURL: baseURL, accounts: a}
+}
+
+// Messages returns msgs as entries of the messages list.
+func (s *Presenter) Messages(msgs []inbox.Message) []api.Message { return s.apiMessages(msgs) }
+
+// Chats returns chats as entries of the chats list.
+func (s *Presenter) Chats(ctx context.Context, chats []inbox.Chat) ([]api.Chat, error) {
+	return s.apiChats(ctx, chats)
+}
+
+// User returns u as the API's User.
+func (s *Presenter) User(u accounts.User) api.User { return s.apiUser(u) }
+
 func nullableOf[T any](p *T) nullable.Nullable[T] {
 	if p == nil {
 		return nullable.NewNullNullable[T]()
@@ -24,11 +49,11 @@ func nullableOf[T any](p *T) nullable.Nullable[T] {
 
 func ptr[T any](v T) *T { return &v }
 
-func (s *Server) userURL(id int64) string {
-	return fmt.Sprintf("%s/api/v1/users/%d/", s.cfg.BaseURL, id)
+func (s *Presenter) userURL(id int64) string {
+	return fmt.Sprintf("%s/api/v1/users/%d/", s.baseURL, id)
 }
 
-func (s *Server) apiUser(u accounts.User) api.User {
+func (s *Presenter) apiUser(u accounts.User) api.User {
 	groups := make([]api.GroupRef, len(u.Groups))
 	for i, g := range u.Groups {
 		groups[i] = api.GroupRef{Id: int(g.ID), Name: ptr(g.Name)}
@@ -50,7 +75,7 @@ func (s *Server) apiUser(u accounts.User) api.User {
 	}
 }
 
-func (s *Server) apiUsers(us []accounts.User) []api.User {
+func (s *Presenter) apiUsers(us []accounts.User) []api.User {
 	out := make([]api.User, len(us))
 	for i, u := range us {
 		out[i] = s.apiUser(u)
@@ -153,7 +178,7 @@ func apiTags(tags []inbox.Tag) []api.ObjectTag {
 	return out
 }
 
-func (s *Server) apiMessage(m inbox.Message) api.Message {
+func (s *Presenter) apiMessage(m inbox.Message) api.Message {
 	st := api.MessageStatuses{Sent: posixOrZero(m.SentAt), Delivered: posixOrZero(m.DeliveredAt), Read: posixOrZero(m.ReadAt)}
 	if m.FailedAt != nil {
 		st.Failed = nullable.NewNullableWithValue(int(m.FailedAt.Unix()))
@@ -186,7 +211,7 @@ func (s *Server) apiMessage(m inbox.Message) api.Message {
 	return out
 }
 
-func (s *Server) apiMessages(ms []inbox.Message) []api.Message {
+func (s *Presenter) apiMessages(ms []inbox.Message) []api.Message {
 	out := make([]api.Message, len(ms))
 	for i, m := range ms {
 		out[i] = s.apiMessage(m)
@@ -195,7 +220,7 @@ func (s *Server) apiMessages(ms []inbox.Message) []api.Message {
 }
 
 // apiChats maps a page of chats, loading their assignees in two queries.
-func (s *Server) apiChats(ctx context.Context, chats []inbox.Chat) ([]api.Chat, error) {
+func (s *Presenter) apiChats(ctx context.Context, chats []inbox.Chat) ([]api.Chat, error) {
 	var userIDs, groupIDs []int64
 	for _, c := range chats {
 		if c.AssignedUserID != nil {

@@ -733,6 +733,7 @@ func FuzzParseNotification(f *testing.F) {
 	f.Add([]byte(`{"messages":[{"id":"x","from":"1","type":"text","timestamp":1.5e3}]}`))
 	f.Add([]byte(`{"entry":[{"changes":[{"value":{"statuses":[{"id":"x","status":"read"}]}}]}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
+		checkDecodeObject(t, body)
 		n, err := ParseNotification(body)
 		if err != nil {
 			if n != nil {
@@ -764,6 +765,66 @@ func FuzzParseNotification(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkDecodeObject compares the scanner in rawjson.go with encoding/json
+// on any valid JSON object: the same keys (the last of duplicates) with
+// byte-identical values.
+func checkDecodeObject(t *testing.T, body []byte) {
+	t.Helper()
+	if !json.Valid(body) || kind(body) != '{' {
+		return
+	}
+	var want map[string]json.RawMessage
+	if err := json.Unmarshal(body, &want); err != nil {
+		t.Fatalf("encoding/json: %v", err)
+	}
+	f, err := decodeObject(bytes.TrimSpace(body), "body")
+	if err != nil {
+		t.Fatalf("decodeObject: %v", err)
+	}
+	got := map[string]json.RawMessage{}
+	for _, m := range f {
+		got[m.key] = m.value
+	}
+	if len(got) != len(want) {
+		t.Fatalf("decodeObject found %d keys, encoding/json %d", len(got), len(want))
+	}
+	for k, v := range want {
+		if !bytes.Equal(bytes.TrimSpace(v), got[k]) {
+			t.Fatalf("key %q: decodeObject %q, encoding/json %q", k, got[k], v)
+		}
+		if kind(v) == '[' {
+			var wantElems []json.RawMessage
+			if err := json.Unmarshal(v, &wantElems); err != nil {
+				t.Fatal(err)
+			}
+			elems, err := decodeArray(got[k], k)
+			if err != nil || len(elems) != len(wantElems) {
+				t.Fatalf("key %q: decodeArray %d elements (%v), encoding/json %d", k, len(elems), err, len(wantElems))
+			}
+			for i := range elems {
+				if !bytes.Equal(bytes.TrimSpace(wantElems[i]), elems[i]) {
+					t.Fatalf("key %q[%d]: decodeArray %q, encoding/json %q", k, i, elems[i], wantElems[i])
+				}
+			}
+		}
+	}
+}
+
+func TestDecodeObjectMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
+	for _, file := range fixtureFiles(t) {
+		body, err := os.ReadFile(file)
+		require.NoError(t, err)
+		checkDecodeObject(t, body)
+	}
+	for _, body := range []string{
+		`{}`, ` { } `, `{"a":1,"a":2}`, `{"a\"b":"c\"d","e":[1,{"f":"]}"},[]],"g":null,"h":true,"i":-1.5e3}`,
+		`{"\u00e9":"x"}`, "{\"k\":\"\xff\"}", `{"a":[ ]}`, `{"a":[1 , 2 ]}`,
+	} {
+		checkDecodeObject(t, []byte(body))
+	}
 }
 
 func BenchmarkParseNotification(b *testing.B) {
