@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -62,11 +61,11 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, migrat
 		pool.Close()
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
-	if err := os.MkdirAll(cfg.MediaDir, 0o750); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("create media directory %s: %w", cfg.MediaDir, err)
-	}
 	a.media = media.New(media.Config{Pool: pool, Dir: cfg.MediaDir, Provider: a.provider, Logger: logger, BaseURL: cfg.BaseURL})
+	if err := a.media.EnsureDir(); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	a.inbox = inbox.New(inbox.Config{Pool: pool, Media: a.media, Provider: a.provider, Logger: logger})
 	return a, nil
 }
@@ -81,8 +80,10 @@ func (a *app) deliver(ctx context.Context, body []byte) error {
 }
 
 func (a *app) close() {
-	if c, ok := a.provider.(interface{ Close() }); ok {
-		c.Close()
+	if c, ok := a.provider.(interface{ Close() error }); ok {
+		if err := c.Close(); err != nil {
+			a.logger.Warn("close provider", "error", err)
+		}
 	}
 	a.pool.Close()
 }

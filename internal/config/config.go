@@ -30,6 +30,9 @@ type Config struct {
 	MigrateOnStart bool
 	// MaxBodyBytes bounds every request body (WAMUX_MAX_BODY_BYTES).
 	MaxBodyBytes int64
+	// MaxMediaBytes bounds a media upload's body (WAMUX_MAX_MEDIA_BYTES):
+	// WhatsApp's largest media (100 MB documents) in base64.
+	MaxMediaBytes int64
 	// ShutdownTimeout bounds the graceful drain on SIGTERM
 	// (WAMUX_SHUTDOWN_TIMEOUT).
 	ShutdownTimeout time.Duration
@@ -94,6 +97,7 @@ func Parse(getenv func(string) string) (Config, error) {
 		LogLevel:            p.str("WAMUX_LOG_LEVEL", "info"),
 		MigrateOnStart:      p.boolean("WAMUX_MIGRATE_ON_START", true),
 		MaxBodyBytes:        int64(p.integer("WAMUX_MAX_BODY_BYTES", 20<<20)),
+		MaxMediaBytes:       int64(p.integer("WAMUX_MAX_MEDIA_BYTES", 140<<20)),
 		ShutdownTimeout:     p.duration("WAMUX_SHUTDOWN_TIMEOUT", 20*time.Second),
 		SessionTTL:          p.duration("WAMUX_SESSION_TTL", 14*24*time.Hour),
 		ProviderKeyURL:      p.str("WAMUX_PROVIDER_KEY_URL", ""),

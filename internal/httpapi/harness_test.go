@@ -66,6 +66,7 @@ type env struct {
 	accounts   *accounts.Service
 	adminToken string
 	inbox      *inbox.Service
+	media      *media.Service
 	// provider is a loopback stand-in for the Cloud API.
 	provider *fakeProvider
 	// provider counts the requests made to the fake 360dialog key check.
@@ -120,9 +121,11 @@ func newEnv(t testing.TB, opts ...option) *env {
 	a := auth.NewAuthenticator(pool, verifier, logger)
 	e.accounts = accounts.New(pool, a)
 	e.provider = newFakeProvider(t)
-	e.inbox = inbox.New(inbox.Config{Pool: pool, Provider: e.provider.cloud(), Logger: logger})
+	cloud := e.provider.cloud()
+	e.media = media.New(media.Config{Pool: pool, Dir: t.TempDir(), Provider: cloud, Logger: logger, BaseURL: cfg.BaseURL})
+	e.inbox = inbox.New(inbox.Config{Pool: pool, Media: e.media, Provider: cloud, Logger: logger})
 	h, err := httpapi.New(httpapi.Deps{Config: cfg, Logger: logger, Pool: pool, Auth: a, Accounts: e.accounts,
-		Inbox: e.inbox, Inbound: e.inbox, Media: media.New(media.Config{Pool: pool, Dir: t.TempDir(), Logger: logger, BaseURL: cfg.BaseURL})})
+		Inbox: e.inbox, Inbound: e.inbox, Media: e.media})
 	require.NoError(t, err)
 	e.srv = httptest.NewServer(h)
 	t.Cleanup(e.srv.Close)

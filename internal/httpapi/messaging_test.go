@@ -319,3 +319,42 @@ func TestSendMessage(t *testing.T) {
 	r = send(userTok, map[string]any{"wa_id": "15550000301", "text": map[string]any{"body": "me!"}})
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 }
+
+func TestSendEveryType(t *testing.T) {
+	e := setup(t)
+	e.inbound(inboundText("wamid.T0", "15550000401", "Typ Ical", "hi", time.Now()))
+	cases := map[string]any{
+		"text":        map[string]any{"body": "hello", "preview_url": true},
+		"image":       map[string]any{"link": "https://example.com/a.jpg", "caption": "look"},
+		"audio":       map[string]any{"link": "https://example.com/a.ogg"},
+		"video":       map[string]any{"link": "https://example.com/a.mp4"},
+		"document":    map[string]any{"link": "https://example.com/a.pdf", "filename": "a.pdf"},
+		"sticker":     map[string]any{"link": "https://example.com/a.webp"},
+		"location":    map[string]any{"latitude": 52.52, "longitude": 13.405, "name": "Berlin"},
+		"contacts":    []any{map[string]any{"name": map[string]any{"formatted_name": "Ann Lee", "first_name": "Ann"}, "phones": []any{map[string]any{"phone": "+15550001"}}}},
+		"template":    map[string]any{"name": "order_update", "language": map[string]any{"code": "en_US"}},
+		"interactive": map[string]any{"type": "button", "body": map[string]any{"text": "Pick"}, "action": map[string]any{"buttons": []any{map[string]any{"type": "reply", "reply": map[string]any{"id": "a", "title": "A"}}}}},
+		"reaction":    map[string]any{"message_id": "wamid.T0", "emoji": "👍"},
+	}
+	for typ, obj := range cases {
+		before := e.provider.sentCount()
+		r := e.do(req{Method: "POST", Path: "/api/v1/messages/", Token: e.adminToken, Body: map[string]any{"wa_id": "15550000401", "type": typ, typ: obj}})
+		require.Equal(t, http.StatusCreated, r.Status, "%s: %s", typ, r.Body)
+		require.Equal(t, before+1, e.provider.sentCount(), typ)
+		e.provider.mu.Lock()
+		got := e.provider.sent[len(e.provider.sent)-1]
+		e.provider.mu.Unlock()
+		require.Equal(t, typ, got["type"], typ)
+		require.Equal(t, "15550000401", got["to"], typ)
+		require.NotNil(t, got[typ], "%s: the provider gets the type's object", typ)
+	}
+	// Wrong shapes are refused by the schema, naming the field.
+	for typ, obj := range map[string]any{
+		"location": map[string]any{"name": "no coordinates"},
+		"reaction": map[string]any{"emoji": "👍"},
+		"template": map[string]any{"language": map[string]any{"code": "en"}},
+	} {
+		r := e.do(req{Method: "POST", Path: "/api/v1/messages/", Token: e.adminToken, Body: map[string]any{"wa_id": "15550000401", "type": typ, typ: obj}})
+		require.Equal(t, http.StatusBadRequest, r.Status, "%s: %s", typ, r.Body)
+	}
+}

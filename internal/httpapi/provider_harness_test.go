@@ -91,7 +91,7 @@ func statusNote(wamid, recipient, status string, ts time.Time) []byte {
 		"entry": []any{map[string]any{"id": "109876543210987", "changes": []any{map[string]any{"field": "messages", "value": map[string]any{
 			"messaging_product": "whatsapp",
 			"metadata":          map[string]any{"display_phone_number": "15550001000", "phone_number_id": "110200300400500"},
-			"statuses": []any{map[string]any{"id": wamid, "status": status, "timestamp": fmt.Sprint(ts.Unix()), "recipient_id": recipient}},
+			"statuses":          []any{map[string]any{"id": wamid, "status": status, "timestamp": fmt.Sprint(ts.Unix()), "recipient_id": recipient}},
 		}}}}},
 	})
 	return b

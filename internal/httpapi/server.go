@@ -109,7 +109,17 @@ func New(d Deps) (*echo.Echo, error) {
 			return err
 		},
 	}))
-	e.Use(middleware.BodyLimit(strconv.FormatInt(d.Config.MaxBodyBytes, 10) + "B"))
+	// Media uploads get their own, larger bound (WhatsApp documents go up
+	// to 100 MB, a third more in base64); every other body the global one.
+	isUpload := func(c echo.Context) bool {
+		return c.Request().Method == http.MethodPost && c.Request().URL.Path == "/api/v1/media/"
+	}
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+		Limit: strconv.FormatInt(d.Config.MaxBodyBytes, 10) + "B", Skipper: isUpload,
+	}))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+		Limit: strconv.FormatInt(d.Config.MaxMediaBytes, 10) + "B", Skipper: func(c echo.Context) bool { return !isUpload(c) },
+	}))
 	e.Use(keepRequestInfo)
 	e.Use(s.csrfCookie)
 	e.Use(s.authenticate)

@@ -250,8 +250,9 @@ func (s *Service) EnsureInbound(ctx context.Context, q *db.Queries, providerMedi
 // ProviderID returns the provider's media id for a wamux media id, for
 // sending a message that carries the file. A file uploaded to wamux but
 // not to the provider yet is uploaded first, once, and its provider id
-// kept. An unknown id is apperr.NotFound; a provider refusal keeps its
-// *waba.ProviderError in the error chain.
+// kept. An unknown id is apperr.NotFound; a provider refusing the file
+// (a 4xx) is apperr.Invalid quoting the provider, any other upload failure
+// apperr.Upstream.
 func (s *Service) ProviderID(ctx context.Context, id uuid.UUID) (string, error) {
 	row, err := s.row(ctx, id)
 	if err != nil {
@@ -278,7 +279,7 @@ func (s *Service) ProviderID(ctx context.Context, id uuid.UUID) (string, error) 
 		}
 		pid, err := s.cfg.Provider.UploadMedia(ctx, data, row.MimeType, deref(row.Filename))
 		if err != nil {
-			return fmt.Errorf("upload media %s to the provider: %w", id, err)
+			return uploadError(ctx, s.cfg.Logger, id, err)
 		}
 		uploaded = pid
 		// The provider has the file now: record that even if the caller
@@ -313,6 +314,23 @@ func (s *Service) ProviderID(ctx context.Context, id uuid.UUID) (string, error) 
 		return "", apperr.Upstream("The media file could not be uploaded to the WhatsApp provider; try again.")
 	}
 	return *row.ProviderMediaID, nil
+}
+
+// uploadError turns a failed upload to the provider into the caller's
+// answer, as the send path does for a failed send.
+func uploadError(ctx context.Context, logger *slog.Logger, id uuid.UUID, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var pe *waba.ProviderError
+	if errors.As(err, &pe) {
+		if pe.HTTPStatus >= 400 && pe.HTTPStatus < 500 {
+			return apperr.Invalid(fmt.Sprintf("The WhatsApp provider refused the media file: %s (code %d).", pe.Message, pe.Code))
+		}
+		return apperr.Upstream(fmt.Sprintf("The WhatsApp provider failed to take the media file: %s.", pe.Message))
+	}
+	logger.ErrorContext(ctx, "upload media to the provider", "media_id", id, "error", err)
+	return apperr.Upstream("The media file could not be uploaded to the WhatsApp provider.")
 }
 
 func (s *Service) row(ctx context.Context, id uuid.UUID) (db.Medium, error) {

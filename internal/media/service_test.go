@@ -36,6 +36,8 @@ type fakeProvider struct {
 	uploads   int
 	// uploadDelay makes uploads slow, so that concurrent callers overlap.
 	uploadDelay time.Duration
+	// uploadErr, when set, is every upload's answer.
+	uploadErr error
 }
 
 type fakeFile struct {
@@ -57,6 +59,9 @@ func (f *fakeProvider) UploadMedia(_ context.Context, data []byte, mimeType, _ s
 	time.Sleep(f.uploadDelay)
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.uploadErr != nil {
+		return "", f.uploadErr
+	}
 	f.uploads++
 	id := fmt.Sprintf("uploaded-%d", f.uploads)
 	f.files[id] = fakeFile{data: data, mimeType: mimeType}
@@ -474,4 +479,29 @@ func TestProviderIDWithoutProvider(t *testing.T) {
 	e, ok := apperr.As(err)
 	require.True(t, ok, "%v", err)
 	require.Equal(t, apperr.KindUpstream, e.Kind)
+}
+
+func TestProviderIDUploadRefused(t *testing.T) {
+	b := setup(t)
+	ctx := t.Context()
+	m, err := b.svc.Upload(ctx, jpeg, "", "", 0)
+	require.NoError(t, err)
+
+	b.provider.uploadErr = &waba.ProviderError{HTTPStatus: 400, Code: 131053, Message: "Media upload error"}
+	_, err = b.svc.ProviderID(ctx, m.ID)
+	e, ok := apperr.As(err)
+	require.True(t, ok, "%v", err)
+	require.Equal(t, apperr.KindInvalid, e.Kind)
+	require.Contains(t, e.Detail, "Media upload error (code 131053)")
+
+	b.provider.uploadErr = &waba.ProviderError{HTTPStatus: 503, Message: "Service unavailable"}
+	_, err = b.svc.ProviderID(ctx, m.ID)
+	e, ok = apperr.As(err)
+	require.True(t, ok, "%v", err)
+	require.Equal(t, apperr.KindUpstream, e.Kind)
+
+	b.provider.uploadErr = nil
+	pid, err := b.svc.ProviderID(ctx, m.ID)
+	require.NoError(t, err, "a failed upload is retried on the next send")
+	require.Equal(t, "uploaded-1", pid)
 }

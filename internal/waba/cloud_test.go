@@ -535,3 +535,14 @@ func TestProviderDefaults(t *testing.T) {
 	_, err = NewCloud(CloudConfig{BaseURL: "graph.facebook.com"}).Send(context.Background(), OutgoingMessage{})
 	require.ErrorContains(t, err, "not an absolute http(s) URL")
 }
+
+func TestNewGraphErrorParsesBack(t *testing.T) {
+	t.Parallel()
+	pe := NewGraphError(400, 131047, "(#131047) Re-engagement message", "Message failed to send because more than 24 hours have passed.")
+	require.Equal(t, "(#131047) Re-engagement message: Message failed to send because more than 24 hours have passed.", pe.Message)
+	back := parseProviderError(400, pe.Raw)
+	require.Equal(t, pe.HTTPStatus, back.HTTPStatus)
+	require.Equal(t, pe.Code, back.Code)
+	require.Equal(t, pe.Message, back.Message)
+	require.Contains(t, string(pe.Raw), `{"error":{"message":"(#131047) Re-engagement message","type":"OAuthException","code":131047,"error_data":`)
+}

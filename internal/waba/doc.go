@@ -4,4 +4,9 @@
 // shows, with top-level `contacts`, `messages`, `statuses`), verifies their
 // authenticity, and talks to the provider through one Provider interface
 // implemented for Meta's Cloud API, 360dialog and an in-process sandbox.
+//
+// The sandbox and cmd/wabasim, the standalone fake provider, build their
+// webhook bodies with the same helpers (BuildInboundEnvelope,
+// BuildStatusEnvelope, Sign), so simulated traffic looks like Meta's and
+// takes the same route through wamux as real traffic.
 package waba

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"slices"
 	"strconv"
 	"time"
@@ -76,8 +75,13 @@ func newWamid(waID string, direction byte, randomBytes int) string {
 // NewMediaID returns a new media id shaped like the Cloud API's: 16 decimal
 // digits.
 func NewMediaID() string {
-	n, _ := rand.Int(rand.Reader, big.NewInt(9e15))
-	return strconv.FormatInt(n.Int64()+1e15, 10)
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails; it crashes the program instead.
+	for i := range b {
+		b[i] = '0' + b[i]%10
+	}
+	b[0] = '1' + b[0]%9 // no leading zero
+	return string(b)
 }
 
 // NewConversationID returns a new conversation id shaped like the Cloud

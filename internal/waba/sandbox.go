@@ -130,18 +130,18 @@ func (s *Sandbox) Send(ctx context.Context, msg OutgoingMessage) (SendResult, er
 	}
 	id := NewOutboundMessageID(msg.To)
 	category := "service"
-	answer := map[string]any{"id": id}
+	answer := sendAnswerJSON{
+		MessagingProduct: "whatsapp",
+		Contacts:         []sendContactJSON{{Input: msg.To, WaID: msg.To}},
+		Messages:         []sendMessageJSON{{ID: id}},
+	}
 	if msg.Type == "template" || msg.Type == "hsm" {
 		// Which category a template bills as depends on its approval;
 		// utility is the common case for what a shared inbox sends.
 		category = "utility"
-		answer["message_status"] = "accepted"
+		answer.Messages[0].MessageStatus = "accepted"
 	}
-	response, err := json.Marshal(map[string]any{
-		"messaging_product": "whatsapp",
-		"contacts":          []map[string]string{{"input": msg.To, "wa_id": msg.To}},
-		"messages":          []map[string]any{answer},
-	})
+	response, err := json.Marshal(answer)
 	if err != nil {
 		return SendResult{}, fmt.Errorf("sandbox: send: %w", err)
 	}
@@ -305,24 +305,59 @@ func (s *Sandbox) Close() error {
 	return nil
 }
 
+// sendAnswerJSON is the Cloud API's answer to a send, fields in its order.
+type (
+	sendAnswerJSON struct {
+		MessagingProduct string            `json:"messaging_product"`
+		Contacts         []sendContactJSON `json:"contacts"`
+		Messages         []sendMessageJSON `json:"messages"`
+	}
+	sendContactJSON struct {
+		Input string `json:"input"`
+		WaID  string `json:"wa_id"`
+	}
+	sendMessageJSON struct {
+		ID            string `json:"id"`
+		MessageStatus string `json:"message_status,omitempty"`
+	}
+)
+
 // invalidParameter is the Cloud API's refusal of a malformed send.
 func invalidParameter(details string) *ProviderError {
-	return graphError(http.StatusBadRequest, 100, "(#100) Invalid parameter", details)
+	return NewGraphError(http.StatusBadRequest, 100, "(#100) Invalid parameter", details)
 }
 
 // unknownObject is the Cloud API's refusal of an id it does not know.
 func unknownObject(id string) *ProviderError {
-	return graphError(http.StatusBadRequest, 100, fmt.Sprintf(
+	return NewGraphError(http.StatusBadRequest, 100, fmt.Sprintf(
 		"Unsupported get request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation", id), "")
 }
 
-// graphError builds a *ProviderError with the body the Cloud API would
-// answer.
-func graphError(status, code int, message, details string) *ProviderError {
-	e := map[string]any{"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "sandbox"}
+// NewGraphError returns the *ProviderError the Cloud API's answer with
+// this HTTP status, code, message and error_data.details would parse to,
+// with Raw set to that answer. Fakes of the provider (the sandbox,
+// cmd/wabasim, tests) use it to refuse requests as Meta does.
+func NewGraphError(status, code int, message, details string) *ProviderError {
+	e := graphErrorJSON{Message: message, Type: "OAuthException", Code: code, FBTraceID: "A" + randomHex(11, true)}
 	if details != "" {
-		e["error_data"] = map[string]string{"messaging_product": "whatsapp", "details": details}
+		e.ErrorData = &graphErrorDataJSON{MessagingProduct: "whatsapp", Details: details}
 	}
-	raw, _ := json.Marshal(map[string]any{"error": e})
+	raw, _ := json.Marshal(struct {
+		Error graphErrorJSON `json:"error"`
+	}{e}) // cannot fail: strings and ints only
 	return &ProviderError{HTTPStatus: status, Code: code, Message: joinDetails(message, details), Raw: raw}
 }
+
+type (
+	graphErrorJSON struct {
+		Message   string              `json:"message"`
+		Type      string              `json:"type"`
+		Code      int                 `json:"code"`
+		ErrorData *graphErrorDataJSON `json:"error_data,omitempty"`
+		FBTraceID string              `json:"fbtrace_id"`
+	}
+	graphErrorDataJSON struct {
+		MessagingProduct string `json:"messaging_product"`
+		Details          string `json:"details"`
+	}
+)

@@ -53,7 +53,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-var wamidPattern = `^wamid\.[A-Za-z0-9+/]+=*$`
+const wamidPattern = `^wamid\.[A-Za-z0-9+/]+=*$`
 
 func TestSandboxSendReportsSentDeliveredRead(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
