@@ -358,3 +358,28 @@ func TestSendEveryType(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, r.Status, "%s: %s", typ, r.Body)
 	}
 }
+
+func TestInboundMediaLinksToWamuxsCopy(t *testing.T) {
+	e := setup(t)
+	body, err := os.ReadFile(filepath.Join("..", "waba", "testdata", "inbound", "cloud", "image_caption.json"))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, e.inbound(body).Status)
+
+	ms := results(t, e.do(req{Method: "GET", Path: "/api/v1/messages/?search=damaged", Token: e.adminToken}))
+	require.Len(t, ms, 1, "the caption is searchable")
+	img := ms[0]["waba_payload"].(map[string]any)["image"].(map[string]any)
+	link := img["link"].(string)
+	require.Equal(t, baseURL+"/api/v1/media/"+img["id"].(string)+"/", link, "the media points at wamux's own copy")
+	require.Equal(t, "The box arrived damaged", img["caption"], "the rest stays as the provider sent it")
+
+	// Fetched on first read (the background fetcher is not running here).
+	r := e.do(req{Method: "GET", Path: link[len(baseURL):], Token: e.adminToken})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	require.Equal(t, fakeJPEG, r.Body)
+	require.Equal(t, "image/jpeg", r.Header.Get("Content-Type"))
+
+	// The webhook subscribers still get the provider's original object.
+	var payload string
+	require.NoError(t, e.pool.QueryRow(t.Context(), "SELECT payload->'message'->'image'->>'id' FROM events WHERE kind = 'incoming_message'").Scan(&payload))
+	require.Equal(t, "7556266972199040", payload)
+}

@@ -37,6 +37,17 @@ func (f *fakeProvider) cloud() waba.Provider {
 
 func (f *fakeProvider) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
+	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/files/") {
+		w.Header().Set("Content-Type", "image/jpeg")
+		_, _ = w.Write(fakeJPEG)
+		return
+	}
+	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v21.0/") {
+		id := strings.TrimPrefix(r.URL.Path, "/v21.0/")
+		_, _ = fmt.Fprintf(w, `{"url":%q,"mime_type":"image/jpeg","sha256":"x","file_size":%d,"id":%q,"messaging_product":"whatsapp"}`,
+			"http://"+r.Host+"/files/"+id, len(fakeJPEG), id)
+		return
+	}
 	if !strings.HasSuffix(r.URL.Path, "/messages") || r.Method != http.MethodPost {
 		w.WriteHeader(http.StatusNotFound)
 		_, _ = io.WriteString(w, `{"error":{"message":"Unknown path","type":"OAuthException","code":100}}`)
@@ -68,6 +79,9 @@ func (f *fakeProvider) sentCount() int {
 	defer f.mu.Unlock()
 	return len(f.sent)
 }
+
+// fakeJPEG is what the fake provider serves for any media id.
+var fakeJPEG = append([]byte{0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00}, make([]byte, 64)...)
 
 // inboundText is a Cloud API notification with one text message.
 func inboundText(wamid, from, name, text string, ts time.Time) []byte {
