@@ -54,7 +54,8 @@ progress: ## print how many operations of openapi.yaml still answer 501
 
 test: lint check-generated vet test-go progress ## everything CI runs
 
-bench: ## the benchmarks
+bench: ## measure on a fresh database (wamux bench, a few minutes), then the Go micro-benchmarks; docs/performance.md
+	$(GO) run ./cmd/wamux bench $(BENCH_FLAGS)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 fuzz: ## fuzz the parsers of what strangers send, 30s each

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -14,11 +16,14 @@ import (
 	"github.com/wamux/wamux/internal/accounts"
 	"github.com/wamux/wamux/internal/auth"
 	"github.com/wamux/wamux/internal/config"
+	"github.com/wamux/wamux/internal/fanout"
 	"github.com/wamux/wamux/internal/httpapi"
 	"github.com/wamux/wamux/internal/inbox"
 	"github.com/wamux/wamux/internal/media"
+	"github.com/wamux/wamux/internal/ownership"
 	"github.com/wamux/wamux/internal/storage"
 	"github.com/wamux/wamux/internal/waba"
+	"github.com/wamux/wamux/internal/webhooks"
 )
 
 // app is the wired-up process: the pool and the services over it.
@@ -31,6 +36,11 @@ type app struct {
 	provider waba.Provider
 	media    *media.Service
 	inbox    *inbox.Service
+	webhooks *webhooks.Service
+	// webhookAllowPrivate lets webhooks reach private addresses.
+	webhookAllowPrivate bool
+	// ownership: tags, taggings and chat assignment (the rule engine assigns through it too).
+	ownership *ownership.Service
 }
 
 func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, migrate bool) (*app, error) {
@@ -67,7 +77,29 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, migrat
 		return nil, err
 	}
 	a.inbox = inbox.New(inbox.Config{Pool: pool, Media: a.media, Provider: a.provider, Logger: logger})
+	a.ownership = ownership.New(ownership.Config{Pool: pool, Presenter: httpapi.NewPresenter(cfg.BaseURL, a.accounts)})
+	if a.webhookAllowPrivate, err = webhookAllowPrivate(cfg, os.Getenv); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	a.webhooks = webhooks.New(webhooks.Config{Pool: pool, Logger: logger, AllowPrivate: a.webhookAllowPrivate})
 	return a, nil
+}
+
+// webhookAllowPrivate reads WAMUX_WEBHOOK_ALLOW_PRIVATE: whether per-user
+// webhooks may reach private, loopback and link-local addresses; by
+// default only in development.
+// TODO: move into config.Config with the other variables.
+func webhookAllowPrivate(cfg config.Config, getenv func(string) string) (bool, error) {
+	v := getenv("WAMUX_WEBHOOK_ALLOW_PRIVATE")
+	if v == "" {
+		return cfg.Development(), nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, errors.New("WAMUX_WEBHOOK_ALLOW_PRIVATE must be true or false")
+	}
+	return b, nil
 }
 
 // deliver is the sandbox provider's way into the inbound path.
@@ -120,7 +152,15 @@ func (a *app) serve(ctx context.Context, ready func(addr string)) error {
 
 	e, err := httpapi.New(httpapi.Deps{
 		Config: a.cfg, Logger: a.logger, Pool: a.pool, Auth: a.auth, Accounts: a.accounts,
-		Media: a.media, Inbox: a.inbox, Inbound: committer,
+		Media: a.media, Inbox: a.inbox, Inbound: committer, Webhooks: a.webhooks,
+		Ownership: a.ownership,
+	})
+	if err != nil {
+		return err
+	}
+	deliverers, err := fanout.New(fanout.Config{
+		Pool: a.pool, Logger: a.logger, Presenter: httpapi.NewPresenter(a.cfg.BaseURL, a.accounts), Chats: a.inbox,
+		AllowPrivate: a.webhookAllowPrivate,
 	})
 	if err != nil {
 		return err
@@ -139,6 +179,13 @@ func (a *app) serve(ctx context.Context, ready func(addr string)) error {
 	}
 	go a.housekeeping(ctx)
 	go a.media.Run(ctx)
+	// The webhook deliverers run on through the HTTP drain and then finish
+	// their attempts in flight, giving their leases back to the other
+	// replicas (bounded by the attempt timeout).
+	deliverCtx, stopDeliverers := context.WithCancel(context.WithoutCancel(ctx))
+	delivered := make(chan struct{})
+	go func() { deliverers.Run(deliverCtx); close(delivered) }()
+	defer func() { stopDeliverers(); <-delivered }()
 	if a.cfg.AppSecret == "" && a.cfg.InboundToken == "" {
 		a.logger.WarnContext(ctx, "the provider webhook accepts unsigned notifications: set WAMUX_APP_SECRET or WAMUX_INBOUND_TOKEN")
 	}

@@ -50,6 +50,8 @@ commands:
   token        USERNAME: print a new API token for an active user
   inject       [--from WA_ID] [--name NAME] --text T: post an inbound message to a running wamux
   dev          run a complete local instance (what make run does)
+  seed         [--chats N] [--messages M]: add realistic customers, chats and messages to DATABASE_URL
+  bench        [--messages M] [--keep]: measure inbound and read performance on a fresh database (make bench)
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -81,6 +83,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return runToken(ctx, cfg, logger, rest, stdout, stderr)
 	case "inject":
 		return runInject(ctx, cfg, rest, stdout, stderr)
+	case "bench-fanout":
+		return benchFanout(ctx, cfg, rest, stdout, stderr)
+	case "seed":
+		return runSeed(ctx, cfg, logger, rest, stdout, stderr)
+	case "bench":
+		return runBench(ctx, cfg, rest, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, usage)
 		return errUsage

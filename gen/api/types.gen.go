@@ -592,6 +592,17 @@ type ChatTaggingEvent struct {
 	Timestamp int `json:"timestamp"`
 }
 
+// ChatTaggingForm A ChatTagging sent as a form (`application/x-www-form-urlencoded` or `multipart/form-data`), which cannot carry the `extra` object; send JSON to give `extra`.
+//
+// Example: {"chat":"48123123123","tag":5}
+type ChatTaggingForm struct {
+	// Chat WhatsApp ID of related WhatsApp User the Chat is made with.
+	Chat string `json:"chat"`
+
+	// Tag ID of related Tag.
+	Tag int `json:"tag"`
+}
+
 // ContactDetails Contact details of one WhatsApp ID from all connected Contact Providers.
 //
 // Example: {"contact_provider_results":[{"contact_provider":{"id":"497f6eca-6276-4993-bfeb-53cbbbba6f08","name":"Company contacts","type":"google"},"email_addresses":[{"description":"work","email_address":"alice@example.com"}],"initials":"AE","name":"Alice Example","phone_numbers":[{"description":"mobile","phone_number":"+1 555 000 1234"}]}],"person":{"initials":"KT","last_message_timestamp":1613398401,"wa_id":"48123123123","waba_payload":{"profile":{"name":"Konrad Tester"},"wa_id":"48123123123"}}}
@@ -1036,6 +1047,17 @@ type MessageTaggingEvent struct {
 	Timestamp int `json:"timestamp"`
 }
 
+// MessageTaggingForm A MessageTagging sent as a form (`application/x-www-form-urlencoded` or `multipart/form-data`), which cannot carry the `extra` object; send JSON to give `extra`.
+//
+// Example: {"message":"ABGGSFEBeRJ_AhD8o8zP9ulNeUPgdKvfzvgh","tag":5}
+type MessageTaggingForm struct {
+	// Message Message ID string known from WABA payload.
+	Message string `json:"message"`
+
+	// Tag ID of related Tag.
+	Tag int `json:"tag"`
+}
+
 // MessageType The type of an outgoing Message; the object field of the same name carries its content.
 type MessageType string
 
@@ -1478,28 +1500,10 @@ type PatchedUserUpdate struct {
 	Username *string `json:"username,omitempty"`
 }
 
-// PatchedWabaWebhook Any subset of the writable fields of a WABA Webhook.
+// PatchedWabaWebhook Any subset of the writable fields of a WABA Webhook (fields left out keep their value).
 //
 // Example: {"on_incoming_messages":true}
 type PatchedWabaWebhook struct {
-	// ConsecutiveFailures Failed deliveries since the last success; deliveries back off while it grows.
-	ConsecutiveFailures *int `json:"consecutive_failures,omitempty"`
-
-	// EventsPending Events queued for this webhook, not yet delivered.
-	EventsPending *int `json:"events_pending,omitempty"`
-
-	// Id WABA Webhook ID.
-	Id *int `json:"id,omitempty"`
-
-	// LastError What went wrong at the last failed delivery (status code or network error).
-	LastError nullable.Nullable[string] `json:"last_error,omitempty"`
-
-	// LastErrorAt POSIX timestamp of the last failed delivery.
-	LastErrorAt nullable.Nullable[int] `json:"last_error_at,omitempty"`
-
-	// LastSuccessAt POSIX timestamp of the last successful (2xx) delivery.
-	LastSuccessAt nullable.Nullable[int] `json:"last_success_at,omitempty"`
-
 	// OnAssignedMessages Admin panel checkbox "On assigned": receive new Messages of Chats assigned to this User, and Chats when they get assigned (`assigned_messages`). The one a bot driven by the rule engine needs.
 	OnAssignedMessages *bool `json:"on_assigned_messages,omitempty"`
 
@@ -1515,22 +1519,17 @@ type PatchedWabaWebhook struct {
 	// OnTagging Receive every Message and Chat tagging change (`message_tagging`, `chat_tagging` and the deprecated `tagged_messages`, `tagged_chats`).
 	OnTagging *bool `json:"on_tagging,omitempty"`
 
-	// SigningSecret Standard Webhooks signing secret (`whsec_` + base64). Returned only in the response that creates
-	// the webhook; `null` afterwards. Deliveries carry the headers `webhook-id`, `webhook-timestamp`
-	// and `webhook-signature` (`v1,<base64 HMAC-SHA256 of
-	// "{webhook-id}.{webhook-timestamp}.{body}">`).
-	SigningSecret nullable.Nullable[string] `json:"signing_secret,omitempty"`
-
 	// Url The URL wamux POSTs the webhook payload to. Remember to use `https://` (plain `http://` is
 	// accepted but not encrypted).
 	//
 	// Note: you can validate Webhook events by specifying a shared secret as a query parameter when
 	// you set the Webhook URL, for example `https://url?auth={shared_secret}`; deliveries are also
 	// signed (see `signing_secret`).
+	//
+	// Unless the server allows private destinations (`WAMUX_WEBHOOK_ALLOW_PRIVATE`, on only in
+	// development by default), the URL must lead to a public address: private, loopback and
+	// link-local addresses are refused, also when a name resolves to one.
 	Url *string `json:"url,omitempty"`
-
-	// User The User whose webhook this is.
-	User *WabaWebhookUser `json:"user,omitempty"`
 }
 
 // PermissionLevel Which Chats a permission covers:
@@ -2161,7 +2160,7 @@ type WabaWebhook struct {
 	// ConsecutiveFailures Failed deliveries since the last success; deliveries back off while it grows.
 	ConsecutiveFailures *int `json:"consecutive_failures,omitempty"`
 
-	// EventsPending Events queued for this webhook, not yet delivered.
+	// EventsPending Events of the log after this webhook's position, not yet delivered or passed over (counted before filtering by subscription and permission, up to 10,000).
 	EventsPending *int `json:"events_pending,omitempty"`
 
 	// Id WABA Webhook ID.
@@ -2203,6 +2202,10 @@ type WabaWebhook struct {
 	// Note: you can validate Webhook events by specifying a shared secret as a query parameter when
 	// you set the Webhook URL, for example `https://url?auth={shared_secret}`; deliveries are also
 	// signed (see `signing_secret`).
+	//
+	// Unless the server allows private destinations (`WAMUX_WEBHOOK_ALLOW_PRIVATE`, on only in
+	// development by default), the URL must lead to a public address: private, loopback and
+	// link-local addresses are refused, also when a name resolves to one.
 	Url string `json:"url"`
 
 	// User The User whose webhook this is.
@@ -2248,11 +2251,45 @@ type WabaWebhookReplay struct {
 
 // WabaWebhookReplayResult Example: {"events":42,"replayed_from":1613390000}
 type WabaWebhookReplayResult struct {
-	// Events How many events were queued again.
+	// Events How many events of the log were queued again (counted before filtering by subscription and permission).
 	Events int `json:"events"`
 
 	// ReplayedFrom The effective start (POSIX timestamp; may be later than asked when older events were purged).
 	ReplayedFrom int `json:"replayed_from"`
+}
+
+// WabaWebhookRequest The writable fields of a WABA Webhook, as a create (`POST`) or update (`PUT`) carries them. On
+// create, events left out take their defaults; on update they keep their current value (as in
+// the reference).
+//
+// Example: {"on_assigned_messages":true,"url":"https://bot.example.com/webhook?auth=s3cr3t"}
+type WabaWebhookRequest struct {
+	// OnAssignedMessages Admin panel checkbox "On assigned": receive new Messages of Chats assigned to this User, and Chats when they get assigned (`assigned_messages`). The one a bot driven by the rule engine needs.
+	OnAssignedMessages *bool `json:"on_assigned_messages,omitempty"`
+
+	// OnChatAssignment Receive every change of a Chat assignment (`chat_assignment`).
+	OnChatAssignment *bool `json:"on_chat_assignment,omitempty"`
+
+	// OnIncomingMessages Admin panel checkbox "On incoming message": receive every incoming Message (`messages` and `incoming_messages`), e.g. for a passive archiving or monitoring bot.
+	OnIncomingMessages *bool `json:"on_incoming_messages,omitempty"`
+
+	// OnOutgoingMessages Admin panel checkbox "On outgoing message": receive every Message written by an Inbox User (`outgoing_messages`).
+	OnOutgoingMessages *bool `json:"on_outgoing_messages,omitempty"`
+
+	// OnTagging Receive every Message and Chat tagging change (`message_tagging`, `chat_tagging` and the deprecated `tagged_messages`, `tagged_chats`).
+	OnTagging *bool `json:"on_tagging,omitempty"`
+
+	// Url The URL wamux POSTs the webhook payload to. Remember to use `https://` (plain `http://` is
+	// accepted but not encrypted).
+	//
+	// Note: you can validate Webhook events by specifying a shared secret as a query parameter when
+	// you set the Webhook URL, for example `https://url?auth={shared_secret}`; deliveries are also
+	// signed (see `signing_secret`).
+	//
+	// Unless the server allows private destinations (`WAMUX_WEBHOOK_ALLOW_PRIVATE`, on only in
+	// development by default), the URL must lead to a public address: private, loopback and
+	// link-local addresses are refused, also when a name resolves to one.
+	Url string `json:"url"`
 }
 
 // WabaWebhookUser The owner of a WABA Webhook.
@@ -2272,6 +2309,11 @@ type WabaWebhookUser struct {
 // The provider's original fields (`contacts`, `messages`, `statuses`, `errors`) are passed
 // unchanged, exactly as in the WhatsApp Business API webhook; wamux adds the fields below, each
 // present only when it has content. Receivers must ignore fields they do not know.
+//
+// Nothing a User may not read reaches its webhook: every Message, status and event is checked
+// against the User's `can_read_chats` and the Chat's assignment at the time of delivery. Users
+// that are not active receive nothing. Message objects are shown as the list-messages endpoint
+// shows them to that User (`received` included).
 type WebhookPayload struct {
 	// AssignedMessages Shows up whenever new Messages arrive to a Chat that is currently assigned to the receiving
 	// User, and when Chats are assigned to the User just now (`on_assigned_messages`). Messages are
@@ -2285,10 +2327,10 @@ type WebhookPayload struct {
 	// ChatTagging Shows up for all receivers with `on_tagging` each time any Chat is tagged or a Chat tagging is removed. When a Message is tagged, its Chat is tagged with the same Tag immediately, so both events follow. Same schema as the list-chat-tagging-events entries. Also sent to the rule engine.
 	ChatTagging *ChatTaggingEvent `json:"chat_tagging,omitempty"`
 
-	// Contacts The provider's `contacts`, unchanged.
+	// Contacts The provider's `contacts` of the senders in `messages`, unchanged.
 	Contacts *[]WabaContact `json:"contacts,omitempty"`
 
-	// Errors The provider's `errors`, unchanged.
+	// Errors The provider's `errors` that concern no Message, unchanged, for receivers of incoming or outgoing messages whose User may read every Chat.
 	Errors *[]WabaError `json:"errors,omitempty"`
 
 	// IncomingMessages Shows up whenever the provider's webhook brings new messages, for receivers configured to
@@ -2299,7 +2341,7 @@ type WebhookPayload struct {
 	// MessageTagging Shows up for all receivers with `on_tagging` each time any Message is tagged or a Message tagging is removed. Same schema as the list-message-tagging-events entries. Also sent to the rule engine.
 	MessageTagging *MessageTaggingEvent `json:"message_tagging,omitempty"`
 
-	// Messages The provider's `messages`, unchanged (for receivers of incoming messages).
+	// Messages The provider's `messages`, unchanged, for receivers of incoming messages (`on_incoming_messages`); always together with `incoming_messages`.
 	Messages *[]WabaMessage `json:"messages,omitempty"`
 
 	// OutgoingMessages Shows up whenever one of the Inbox Users writes a new Message, for receivers configured to
@@ -2308,7 +2350,7 @@ type WebhookPayload struct {
 	// does.)
 	OutgoingMessages *[]Message `json:"outgoing_messages,omitempty"`
 
-	// Statuses The provider's `statuses`, unchanged.
+	// Statuses The provider's `statuses`, unchanged, for receivers of incoming or outgoing messages, and for receivers of assigned messages when the Chat is assigned to their User.
 	Statuses *[]WabaStatus `json:"statuses,omitempty"`
 
 	// TaggedChats Deprecated: use `chat_tagging`. Chats with the Tag just applied.
@@ -2830,10 +2872,10 @@ type ObtainAuthTokenMultipartRequestBody = AuthTokenRequest
 type CreateChatTaggingJSONRequestBody = ChatTagging
 
 // CreateChatTaggingFormdataRequestBody defines body for CreateChatTagging for application/x-www-form-urlencoded ContentType.
-type CreateChatTaggingFormdataRequestBody = ChatTagging
+type CreateChatTaggingFormdataRequestBody = ChatTaggingForm
 
 // CreateChatTaggingMultipartRequestBody defines body for CreateChatTagging for multipart/form-data ContentType.
-type CreateChatTaggingMultipartRequestBody = ChatTagging
+type CreateChatTaggingMultipartRequestBody = ChatTaggingForm
 
 // PartialUpdateChatJSONRequestBody defines body for PartialUpdateChat for application/json ContentType.
 type PartialUpdateChatJSONRequestBody = ChatAssignment
@@ -2902,10 +2944,10 @@ type CreateMediaMultipartRequestBody = MediaUploadMultipart
 type CreateMessageTaggingJSONRequestBody = MessageTagging
 
 // CreateMessageTaggingFormdataRequestBody defines body for CreateMessageTagging for application/x-www-form-urlencoded ContentType.
-type CreateMessageTaggingFormdataRequestBody = MessageTagging
+type CreateMessageTaggingFormdataRequestBody = MessageTaggingForm
 
 // CreateMessageTaggingMultipartRequestBody defines body for CreateMessageTagging for multipart/form-data ContentType.
-type CreateMessageTaggingMultipartRequestBody = MessageTagging
+type CreateMessageTaggingMultipartRequestBody = MessageTaggingForm
 
 // CreateMessageJSONRequestBody defines body for CreateMessage for application/json ContentType.
 type CreateMessageJSONRequestBody = MessageCreate
@@ -3118,13 +3160,13 @@ type CheckWabaContactsMultipartRequestBody = WabaContactsCheck
 type ReceiveWabaWebhookJSONRequestBody = InboundNotification
 
 // CreateWabaWebhookJSONRequestBody defines body for CreateWabaWebhook for application/json ContentType.
-type CreateWabaWebhookJSONRequestBody = WabaWebhook
+type CreateWabaWebhookJSONRequestBody = WabaWebhookRequest
 
 // CreateWabaWebhookFormdataRequestBody defines body for CreateWabaWebhook for application/x-www-form-urlencoded ContentType.
-type CreateWabaWebhookFormdataRequestBody = WabaWebhook
+type CreateWabaWebhookFormdataRequestBody = WabaWebhookRequest
 
 // CreateWabaWebhookMultipartRequestBody defines body for CreateWabaWebhook for multipart/form-data ContentType.
-type CreateWabaWebhookMultipartRequestBody = WabaWebhook
+type CreateWabaWebhookMultipartRequestBody = WabaWebhookRequest
 
 // PartialUpdateWabaWebhookJSONRequestBody defines body for PartialUpdateWabaWebhook for application/json ContentType.
 type PartialUpdateWabaWebhookJSONRequestBody = PatchedWabaWebhook
@@ -3136,13 +3178,13 @@ type PartialUpdateWabaWebhookFormdataRequestBody = PatchedWabaWebhook
 type PartialUpdateWabaWebhookMultipartRequestBody = PatchedWabaWebhook
 
 // UpdateWabaWebhookJSONRequestBody defines body for UpdateWabaWebhook for application/json ContentType.
-type UpdateWabaWebhookJSONRequestBody = WabaWebhook
+type UpdateWabaWebhookJSONRequestBody = WabaWebhookRequest
 
 // UpdateWabaWebhookFormdataRequestBody defines body for UpdateWabaWebhook for application/x-www-form-urlencoded ContentType.
-type UpdateWabaWebhookFormdataRequestBody = WabaWebhook
+type UpdateWabaWebhookFormdataRequestBody = WabaWebhookRequest
 
 // UpdateWabaWebhookMultipartRequestBody defines body for UpdateWabaWebhook for multipart/form-data ContentType.
-type UpdateWabaWebhookMultipartRequestBody = WabaWebhook
+type UpdateWabaWebhookMultipartRequestBody = WabaWebhookRequest
 
 // ReplayWabaWebhookJSONRequestBody defines body for ReplayWabaWebhook for application/json ContentType.
 type ReplayWabaWebhookJSONRequestBody = WabaWebhookReplay

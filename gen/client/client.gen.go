@@ -600,6 +600,17 @@ type ChatTaggingEvent struct {
 	Timestamp int `json:"timestamp"`
 }
 
+// ChatTaggingForm A ChatTagging sent as a form (`application/x-www-form-urlencoded` or `multipart/form-data`), which cannot carry the `extra` object; send JSON to give `extra`.
+//
+// Example: {"chat":"48123123123","tag":5}
+type ChatTaggingForm struct {
+	// Chat WhatsApp ID of related WhatsApp User the Chat is made with.
+	Chat string `json:"chat"`
+
+	// Tag ID of related Tag.
+	Tag int `json:"tag"`
+}
+
 // ContactDetails Contact details of one WhatsApp ID from all connected Contact Providers.
 //
 // Example: {"contact_provider_results":[{"contact_provider":{"id":"497f6eca-6276-4993-bfeb-53cbbbba6f08","name":"Company contacts","type":"google"},"email_addresses":[{"description":"work","email_address":"alice@example.com"}],"initials":"AE","name":"Alice Example","phone_numbers":[{"description":"mobile","phone_number":"+1 555 000 1234"}]}],"person":{"initials":"KT","last_message_timestamp":1613398401,"wa_id":"48123123123","waba_payload":{"profile":{"name":"Konrad Tester"},"wa_id":"48123123123"}}}
@@ -1044,6 +1055,17 @@ type MessageTaggingEvent struct {
 	Timestamp int `json:"timestamp"`
 }
 
+// MessageTaggingForm A MessageTagging sent as a form (`application/x-www-form-urlencoded` or `multipart/form-data`), which cannot carry the `extra` object; send JSON to give `extra`.
+//
+// Example: {"message":"ABGGSFEBeRJ_AhD8o8zP9ulNeUPgdKvfzvgh","tag":5}
+type MessageTaggingForm struct {
+	// Message Message ID string known from WABA payload.
+	Message string `json:"message"`
+
+	// Tag ID of related Tag.
+	Tag int `json:"tag"`
+}
+
 // MessageType The type of an outgoing Message; the object field of the same name carries its content.
 type MessageType string
 
@@ -1486,28 +1508,10 @@ type PatchedUserUpdate struct {
 	Username *string `json:"username,omitempty"`
 }
 
-// PatchedWabaWebhook Any subset of the writable fields of a WABA Webhook.
+// PatchedWabaWebhook Any subset of the writable fields of a WABA Webhook (fields left out keep their value).
 //
 // Example: {"on_incoming_messages":true}
 type PatchedWabaWebhook struct {
-	// ConsecutiveFailures Failed deliveries since the last success; deliveries back off while it grows.
-	ConsecutiveFailures *int `json:"consecutive_failures,omitempty"`
-
-	// EventsPending Events queued for this webhook, not yet delivered.
-	EventsPending *int `json:"events_pending,omitempty"`
-
-	// Id WABA Webhook ID.
-	Id *int `json:"id,omitempty"`
-
-	// LastError What went wrong at the last failed delivery (status code or network error).
-	LastError nullable.Nullable[string] `json:"last_error,omitempty"`
-
-	// LastErrorAt POSIX timestamp of the last failed delivery.
-	LastErrorAt nullable.Nullable[int] `json:"last_error_at,omitempty"`
-
-	// LastSuccessAt POSIX timestamp of the last successful (2xx) delivery.
-	LastSuccessAt nullable.Nullable[int] `json:"last_success_at,omitempty"`
-
 	// OnAssignedMessages Admin panel checkbox "On assigned": receive new Messages of Chats assigned to this User, and Chats when they get assigned (`assigned_messages`). The one a bot driven by the rule engine needs.
 	OnAssignedMessages *bool `json:"on_assigned_messages,omitempty"`
 
@@ -1523,22 +1527,17 @@ type PatchedWabaWebhook struct {
 	// OnTagging Receive every Message and Chat tagging change (`message_tagging`, `chat_tagging` and the deprecated `tagged_messages`, `tagged_chats`).
 	OnTagging *bool `json:"on_tagging,omitempty"`
 
-	// SigningSecret Standard Webhooks signing secret (`whsec_` + base64). Returned only in the response that creates
-	// the webhook; `null` afterwards. Deliveries carry the headers `webhook-id`, `webhook-timestamp`
-	// and `webhook-signature` (`v1,<base64 HMAC-SHA256 of
-	// "{webhook-id}.{webhook-timestamp}.{body}">`).
-	SigningSecret nullable.Nullable[string] `json:"signing_secret,omitempty"`
-
 	// Url The URL wamux POSTs the webhook payload to. Remember to use `https://` (plain `http://` is
 	// accepted but not encrypted).
 	//
 	// Note: you can validate Webhook events by specifying a shared secret as a query parameter when
 	// you set the Webhook URL, for example `https://url?auth={shared_secret}`; deliveries are also
 	// signed (see `signing_secret`).
+	//
+	// Unless the server allows private destinations (`WAMUX_WEBHOOK_ALLOW_PRIVATE`, on only in
+	// development by default), the URL must lead to a public address: private, loopback and
+	// link-local addresses are refused, also when a name resolves to one.
 	Url *string `json:"url,omitempty"`
-
-	// User The User whose webhook this is.
-	User *WabaWebhookUser `json:"user,omitempty"`
 }
 
 // PermissionLevel Which Chats a permission covers:
@@ -2169,7 +2168,7 @@ type WabaWebhook struct {
 	// ConsecutiveFailures Failed deliveries since the last success; deliveries back off while it grows.
 	ConsecutiveFailures *int `json:"consecutive_failures,omitempty"`
 
-	// EventsPending Events queued for this webhook, not yet delivered.
+	// EventsPending Events of the log after this webhook's position, not yet delivered or passed over (counted before filtering by subscription and permission, up to 10,000).
 	EventsPending *int `json:"events_pending,omitempty"`
 
 	// Id WABA Webhook ID.
@@ -2211,6 +2210,10 @@ type WabaWebhook struct {
 	// Note: you can validate Webhook events by specifying a shared secret as a query parameter when
 	// you set the Webhook URL, for example `https://url?auth={shared_secret}`; deliveries are also
 	// signed (see `signing_secret`).
+	//
+	// Unless the server allows private destinations (`WAMUX_WEBHOOK_ALLOW_PRIVATE`, on only in
+	// development by default), the URL must lead to a public address: private, loopback and
+	// link-local addresses are refused, also when a name resolves to one.
 	Url string `json:"url"`
 
 	// User The User whose webhook this is.
@@ -2256,11 +2259,45 @@ type WabaWebhookReplay struct {
 
 // WabaWebhookReplayResult Example: {"events":42,"replayed_from":1613390000}
 type WabaWebhookReplayResult struct {
-	// Events How many events were queued again.
+	// Events How many events of the log were queued again (counted before filtering by subscription and permission).
 	Events int `json:"events"`
 
 	// ReplayedFrom The effective start (POSIX timestamp; may be later than asked when older events were purged).
 	ReplayedFrom int `json:"replayed_from"`
+}
+
+// WabaWebhookRequest The writable fields of a WABA Webhook, as a create (`POST`) or update (`PUT`) carries them. On
+// create, events left out take their defaults; on update they keep their current value (as in
+// the reference).
+//
+// Example: {"on_assigned_messages":true,"url":"https://bot.example.com/webhook?auth=s3cr3t"}
+type WabaWebhookRequest struct {
+	// OnAssignedMessages Admin panel checkbox "On assigned": receive new Messages of Chats assigned to this User, and Chats when they get assigned (`assigned_messages`). The one a bot driven by the rule engine needs.
+	OnAssignedMessages *bool `json:"on_assigned_messages,omitempty"`
+
+	// OnChatAssignment Receive every change of a Chat assignment (`chat_assignment`).
+	OnChatAssignment *bool `json:"on_chat_assignment,omitempty"`
+
+	// OnIncomingMessages Admin panel checkbox "On incoming message": receive every incoming Message (`messages` and `incoming_messages`), e.g. for a passive archiving or monitoring bot.
+	OnIncomingMessages *bool `json:"on_incoming_messages,omitempty"`
+
+	// OnOutgoingMessages Admin panel checkbox "On outgoing message": receive every Message written by an Inbox User (`outgoing_messages`).
+	OnOutgoingMessages *bool `json:"on_outgoing_messages,omitempty"`
+
+	// OnTagging Receive every Message and Chat tagging change (`message_tagging`, `chat_tagging` and the deprecated `tagged_messages`, `tagged_chats`).
+	OnTagging *bool `json:"on_tagging,omitempty"`
+
+	// Url The URL wamux POSTs the webhook payload to. Remember to use `https://` (plain `http://` is
+	// accepted but not encrypted).
+	//
+	// Note: you can validate Webhook events by specifying a shared secret as a query parameter when
+	// you set the Webhook URL, for example `https://url?auth={shared_secret}`; deliveries are also
+	// signed (see `signing_secret`).
+	//
+	// Unless the server allows private destinations (`WAMUX_WEBHOOK_ALLOW_PRIVATE`, on only in
+	// development by default), the URL must lead to a public address: private, loopback and
+	// link-local addresses are refused, also when a name resolves to one.
+	Url string `json:"url"`
 }
 
 // WabaWebhookUser The owner of a WABA Webhook.
@@ -2280,6 +2317,11 @@ type WabaWebhookUser struct {
 // The provider's original fields (`contacts`, `messages`, `statuses`, `errors`) are passed
 // unchanged, exactly as in the WhatsApp Business API webhook; wamux adds the fields below, each
 // present only when it has content. Receivers must ignore fields they do not know.
+//
+// Nothing a User may not read reaches its webhook: every Message, status and event is checked
+// against the User's `can_read_chats` and the Chat's assignment at the time of delivery. Users
+// that are not active receive nothing. Message objects are shown as the list-messages endpoint
+// shows them to that User (`received` included).
 type WebhookPayload struct {
 	// AssignedMessages Shows up whenever new Messages arrive to a Chat that is currently assigned to the receiving
 	// User, and when Chats are assigned to the User just now (`on_assigned_messages`). Messages are
@@ -2293,10 +2335,10 @@ type WebhookPayload struct {
 	// ChatTagging Shows up for all receivers with `on_tagging` each time any Chat is tagged or a Chat tagging is removed. When a Message is tagged, its Chat is tagged with the same Tag immediately, so both events follow. Same schema as the list-chat-tagging-events entries. Also sent to the rule engine.
 	ChatTagging *ChatTaggingEvent `json:"chat_tagging,omitempty"`
 
-	// Contacts The provider's `contacts`, unchanged.
+	// Contacts The provider's `contacts` of the senders in `messages`, unchanged.
 	Contacts *[]WabaContact `json:"contacts,omitempty"`
 
-	// Errors The provider's `errors`, unchanged.
+	// Errors The provider's `errors` that concern no Message, unchanged, for receivers of incoming or outgoing messages whose User may read every Chat.
 	Errors *[]WabaError `json:"errors,omitempty"`
 
 	// IncomingMessages Shows up whenever the provider's webhook brings new messages, for receivers configured to
@@ -2307,7 +2349,7 @@ type WebhookPayload struct {
 	// MessageTagging Shows up for all receivers with `on_tagging` each time any Message is tagged or a Message tagging is removed. Same schema as the list-message-tagging-events entries. Also sent to the rule engine.
 	MessageTagging *MessageTaggingEvent `json:"message_tagging,omitempty"`
 
-	// Messages The provider's `messages`, unchanged (for receivers of incoming messages).
+	// Messages The provider's `messages`, unchanged, for receivers of incoming messages (`on_incoming_messages`); always together with `incoming_messages`.
 	Messages *[]WabaMessage `json:"messages,omitempty"`
 
 	// OutgoingMessages Shows up whenever one of the Inbox Users writes a new Message, for receivers configured to
@@ -2316,7 +2358,7 @@ type WebhookPayload struct {
 	// does.)
 	OutgoingMessages *[]Message `json:"outgoing_messages,omitempty"`
 
-	// Statuses The provider's `statuses`, unchanged.
+	// Statuses The provider's `statuses`, unchanged, for receivers of incoming or outgoing messages, and for receivers of assigned messages when the Chat is assigned to their User.
 	Statuses *[]WabaStatus `json:"statuses,omitempty"`
 
 	// TaggedChats Deprecated: use `chat_tagging`. Chats with the Tag just applied.
@@ -2838,10 +2880,10 @@ type ObtainAuthTokenMultipartRequestBody = AuthTokenRequest
 type CreateChatTaggingJSONRequestBody = ChatTagging
 
 // CreateChatTaggingFormdataRequestBody defines body for CreateChatTagging for application/x-www-form-urlencoded ContentType.
-type CreateChatTaggingFormdataRequestBody = ChatTagging
+type CreateChatTaggingFormdataRequestBody = ChatTaggingForm
 
 // CreateChatTaggingMultipartRequestBody defines body for CreateChatTagging for multipart/form-data ContentType.
-type CreateChatTaggingMultipartRequestBody = ChatTagging
+type CreateChatTaggingMultipartRequestBody = ChatTaggingForm
 
 // PartialUpdateChatJSONRequestBody defines body for PartialUpdateChat for application/json ContentType.
 type PartialUpdateChatJSONRequestBody = ChatAssignment
@@ -2910,10 +2952,10 @@ type CreateMediaMultipartRequestBody = MediaUploadMultipart
 type CreateMessageTaggingJSONRequestBody = MessageTagging
 
 // CreateMessageTaggingFormdataRequestBody defines body for CreateMessageTagging for application/x-www-form-urlencoded ContentType.
-type CreateMessageTaggingFormdataRequestBody = MessageTagging
+type CreateMessageTaggingFormdataRequestBody = MessageTaggingForm
 
 // CreateMessageTaggingMultipartRequestBody defines body for CreateMessageTagging for multipart/form-data ContentType.
-type CreateMessageTaggingMultipartRequestBody = MessageTagging
+type CreateMessageTaggingMultipartRequestBody = MessageTaggingForm
 
 // CreateMessageJSONRequestBody defines body for CreateMessage for application/json ContentType.
 type CreateMessageJSONRequestBody = MessageCreate
@@ -3126,13 +3168,13 @@ type CheckWabaContactsMultipartRequestBody = WabaContactsCheck
 type ReceiveWabaWebhookJSONRequestBody = InboundNotification
 
 // CreateWabaWebhookJSONRequestBody defines body for CreateWabaWebhook for application/json ContentType.
-type CreateWabaWebhookJSONRequestBody = WabaWebhook
+type CreateWabaWebhookJSONRequestBody = WabaWebhookRequest
 
 // CreateWabaWebhookFormdataRequestBody defines body for CreateWabaWebhook for application/x-www-form-urlencoded ContentType.
-type CreateWabaWebhookFormdataRequestBody = WabaWebhook
+type CreateWabaWebhookFormdataRequestBody = WabaWebhookRequest
 
 // CreateWabaWebhookMultipartRequestBody defines body for CreateWabaWebhook for multipart/form-data ContentType.
-type CreateWabaWebhookMultipartRequestBody = WabaWebhook
+type CreateWabaWebhookMultipartRequestBody = WabaWebhookRequest
 
 // PartialUpdateWabaWebhookJSONRequestBody defines body for PartialUpdateWabaWebhook for application/json ContentType.
 type PartialUpdateWabaWebhookJSONRequestBody = PatchedWabaWebhook
@@ -3144,13 +3186,13 @@ type PartialUpdateWabaWebhookFormdataRequestBody = PatchedWabaWebhook
 type PartialUpdateWabaWebhookMultipartRequestBody = PatchedWabaWebhook
 
 // UpdateWabaWebhookJSONRequestBody defines body for UpdateWabaWebhook for application/json ContentType.
-type UpdateWabaWebhookJSONRequestBody = WabaWebhook
+type UpdateWabaWebhookJSONRequestBody = WabaWebhookRequest
 
 // UpdateWabaWebhookFormdataRequestBody defines body for UpdateWabaWebhook for application/x-www-form-urlencoded ContentType.
-type UpdateWabaWebhookFormdataRequestBody = WabaWebhook
+type UpdateWabaWebhookFormdataRequestBody = WabaWebhookRequest
 
 // UpdateWabaWebhookMultipartRequestBody defines body for UpdateWabaWebhook for multipart/form-data ContentType.
-type UpdateWabaWebhookMultipartRequestBody = WabaWebhook
+type UpdateWabaWebhookMultipartRequestBody = WabaWebhookRequest
 
 // ReplayWabaWebhookJSONRequestBody defines body for ReplayWabaWebhook for application/json ContentType.
 type ReplayWabaWebhookJSONRequestBody = WabaWebhookReplay
@@ -4798,7 +4840,12 @@ type ClientInterface interface {
 	// The tagging is recorded as a Chat tagging event, sent to WABA Webhooks with `on_tagging`
 	// (`chat_tagging`) and to the rule engine.
 	//
-	// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
+	// An unknown Tag answers 400; a Chat that does not exist or that the caller cannot read answers
+	// 404. A pair made by tagging one of the Chat's Messages exists as well (400).
+	//
+	// `extra` (an object) can only be sent in a JSON body; forms carry `tag` and `chat`.
+	//
+	// **Who may call it:** users with `permissions.can_use_tags` (else 403) who can read the Chat.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4816,7 +4863,12 @@ type ClientInterface interface {
 	// The tagging is recorded as a Chat tagging event, sent to WABA Webhooks with `on_tagging`
 	// (`chat_tagging`) and to the rule engine.
 	//
-	// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
+	// An unknown Tag answers 400; a Chat that does not exist or that the caller cannot read answers
+	// 404. A pair made by tagging one of the Chat's Messages exists as well (400).
+	//
+	// `extra` (an object) can only be sent in a JSON body; forms carry `tag` and `chat`.
+	//
+	// **Who may call it:** users with `permissions.can_use_tags` (else 403) who can read the Chat.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4834,7 +4886,12 @@ type ClientInterface interface {
 	// The tagging is recorded as a Chat tagging event, sent to WABA Webhooks with `on_tagging`
 	// (`chat_tagging`) and to the rule engine.
 	//
-	// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
+	// An unknown Tag answers 400; a Chat that does not exist or that the caller cannot read answers
+	// 404. A pair made by tagging one of the Chat's Messages exists as well (400).
+	//
+	// `extra` (an object) can only be sent in a JSON body; forms carry `tag` and `chat`.
+	//
+	// **Who may call it:** users with `permissions.can_use_tags` (else 403) who can read the Chat.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -4903,11 +4960,14 @@ type ClientInterface interface {
 	// - You can only assign a Chat to a User when nobody is assigned or if you are in the Admin group.
 	// - You can remove a Chat assignment by passing `null`, but only if the Chat is assigned to you or
 	//   you are in the Admin group.
-	// - Assigning a Group requires membership of that Group (admins: any Group).
+	// - Assigning a Group requires membership of that Group, and removing the Group assignment
+	//   membership of the assigned Group (admins: any Group).
+	// - The assigned User must exist and be active, the Group must exist (else 400).
+	// - A Chat that does not exist or that you cannot read answers 404.
 	//
 	// Every change is recorded as a Chat assignment event, sent to WABA Webhooks with
-	// `on_chat_assignment` (`chat_assignment`), and Users who get the Chat receive its new messages
-	// (`assigned_messages`).
+	// `on_chat_assignment` (`chat_assignment`), and a newly assigned User receives the Chat's messages
+	// it has not received yet (`assigned_messages`). A request that changes nothing records nothing.
 	//
 	// Partial update allows you to change the User only or Group only, by using the corresponding
 	// field only.
@@ -4926,11 +4986,14 @@ type ClientInterface interface {
 	// - You can only assign a Chat to a User when nobody is assigned or if you are in the Admin group.
 	// - You can remove a Chat assignment by passing `null`, but only if the Chat is assigned to you or
 	//   you are in the Admin group.
-	// - Assigning a Group requires membership of that Group (admins: any Group).
+	// - Assigning a Group requires membership of that Group, and removing the Group assignment
+	//   membership of the assigned Group (admins: any Group).
+	// - The assigned User must exist and be active, the Group must exist (else 400).
+	// - A Chat that does not exist or that you cannot read answers 404.
 	//
 	// Every change is recorded as a Chat assignment event, sent to WABA Webhooks with
-	// `on_chat_assignment` (`chat_assignment`), and Users who get the Chat receive its new messages
-	// (`assigned_messages`).
+	// `on_chat_assignment` (`chat_assignment`), and a newly assigned User receives the Chat's messages
+	// it has not received yet (`assigned_messages`). A request that changes nothing records nothing.
 	//
 	// Partial update allows you to change the User only or Group only, by using the corresponding
 	// field only.
@@ -4949,11 +5012,14 @@ type ClientInterface interface {
 	// - You can only assign a Chat to a User when nobody is assigned or if you are in the Admin group.
 	// - You can remove a Chat assignment by passing `null`, but only if the Chat is assigned to you or
 	//   you are in the Admin group.
-	// - Assigning a Group requires membership of that Group (admins: any Group).
+	// - Assigning a Group requires membership of that Group, and removing the Group assignment
+	//   membership of the assigned Group (admins: any Group).
+	// - The assigned User must exist and be active, the Group must exist (else 400).
+	// - A Chat that does not exist or that you cannot read answers 404.
 	//
 	// Every change is recorded as a Chat assignment event, sent to WABA Webhooks with
-	// `on_chat_assignment` (`chat_assignment`), and Users who get the Chat receive its new messages
-	// (`assigned_messages`).
+	// `on_chat_assignment` (`chat_assignment`), and a newly assigned User receives the Chat's messages
+	// it has not received yet (`assigned_messages`). A request that changes nothing records nothing.
 	//
 	// Partial update allows you to change the User only or Group only, by using the corresponding
 	// field only.
@@ -4972,11 +5038,14 @@ type ClientInterface interface {
 	// - You can only assign a Chat to a User when nobody is assigned or if you are in the Admin group.
 	// - You can remove a Chat assignment by passing `null`, but only if the Chat is assigned to you or
 	//   you are in the Admin group.
-	// - Assigning a Group requires membership of that Group (admins: any Group).
+	// - Assigning a Group requires membership of that Group, and removing the Group assignment
+	//   membership of the assigned Group (admins: any Group).
+	// - The assigned User must exist and be active, the Group must exist (else 400).
+	// - A Chat that does not exist or that you cannot read answers 404.
 	//
 	// Every change is recorded as a Chat assignment event, sent to WABA Webhooks with
-	// `on_chat_assignment` (`chat_assignment`), and Users who get the Chat receive its new messages
-	// (`assigned_messages`).
+	// `on_chat_assignment` (`chat_assignment`), and a newly assigned User receives the Chat's messages
+	// it has not received yet (`assigned_messages`). A request that changes nothing records nothing.
 	//
 	// A PUT sets both fields: an absent field counts as `null`.
 	//
@@ -4994,11 +5063,14 @@ type ClientInterface interface {
 	// - You can only assign a Chat to a User when nobody is assigned or if you are in the Admin group.
 	// - You can remove a Chat assignment by passing `null`, but only if the Chat is assigned to you or
 	//   you are in the Admin group.
-	// - Assigning a Group requires membership of that Group (admins: any Group).
+	// - Assigning a Group requires membership of that Group, and removing the Group assignment
+	//   membership of the assigned Group (admins: any Group).
+	// - The assigned User must exist and be active, the Group must exist (else 400).
+	// - A Chat that does not exist or that you cannot read answers 404.
 	//
 	// Every change is recorded as a Chat assignment event, sent to WABA Webhooks with
-	// `on_chat_assignment` (`chat_assignment`), and Users who get the Chat receive its new messages
-	// (`assigned_messages`).
+	// `on_chat_assignment` (`chat_assignment`), and a newly assigned User receives the Chat's messages
+	// it has not received yet (`assigned_messages`). A request that changes nothing records nothing.
 	//
 	// A PUT sets both fields: an absent field counts as `null`.
 	//
@@ -5016,11 +5088,14 @@ type ClientInterface interface {
 	// - You can only assign a Chat to a User when nobody is assigned or if you are in the Admin group.
 	// - You can remove a Chat assignment by passing `null`, but only if the Chat is assigned to you or
 	//   you are in the Admin group.
-	// - Assigning a Group requires membership of that Group (admins: any Group).
+	// - Assigning a Group requires membership of that Group, and removing the Group assignment
+	//   membership of the assigned Group (admins: any Group).
+	// - The assigned User must exist and be active, the Group must exist (else 400).
+	// - A Chat that does not exist or that you cannot read answers 404.
 	//
 	// Every change is recorded as a Chat assignment event, sent to WABA Webhooks with
-	// `on_chat_assignment` (`chat_assignment`), and Users who get the Chat receive its new messages
-	// (`assigned_messages`).
+	// `on_chat_assignment` (`chat_assignment`), and a newly assigned User receives the Chat's messages
+	// it has not received yet (`assigned_messages`). A request that changes nothing records nothing.
 	//
 	// A PUT sets both fields: an absent field counts as `null`.
 	//
@@ -5382,9 +5457,15 @@ type ClientInterface interface {
 	//
 	// The tagging is recorded as a Message tagging event, sent to WABA Webhooks with `on_tagging`
 	// (`message_tagging`) and to the rule engine, which may assign the Chat (for example a bot tags a
-	// Message "Agent needed" to hand the Chat over to human agents).
+	// Message "Agent needed" to hand the Chat over to human agents). When the Chat gets the Tag by this
+	// tagging, a Chat tagging event (`chat_tagging`) follows as well.
 	//
-	// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
+	// An unknown Tag answers 400; a Message that does not exist or whose Chat the caller cannot read
+	// answers 404.
+	//
+	// `extra` (an object) can only be sent in a JSON body; forms carry `tag` and `message`.
+	//
+	// **Who may call it:** users with `permissions.can_use_tags` (else 403) who can read the Chat.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5401,9 +5482,15 @@ type ClientInterface interface {
 	//
 	// The tagging is recorded as a Message tagging event, sent to WABA Webhooks with `on_tagging`
 	// (`message_tagging`) and to the rule engine, which may assign the Chat (for example a bot tags a
-	// Message "Agent needed" to hand the Chat over to human agents).
+	// Message "Agent needed" to hand the Chat over to human agents). When the Chat gets the Tag by this
+	// tagging, a Chat tagging event (`chat_tagging`) follows as well.
 	//
-	// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
+	// An unknown Tag answers 400; a Message that does not exist or whose Chat the caller cannot read
+	// answers 404.
+	//
+	// `extra` (an object) can only be sent in a JSON body; forms carry `tag` and `message`.
+	//
+	// **Who may call it:** users with `permissions.can_use_tags` (else 403) who can read the Chat.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5420,9 +5507,15 @@ type ClientInterface interface {
 	//
 	// The tagging is recorded as a Message tagging event, sent to WABA Webhooks with `on_tagging`
 	// (`message_tagging`) and to the rule engine, which may assign the Chat (for example a bot tags a
-	// Message "Agent needed" to hand the Chat over to human agents).
+	// Message "Agent needed" to hand the Chat over to human agents). When the Chat gets the Tag by this
+	// tagging, a Chat tagging event (`chat_tagging`) follows as well.
 	//
-	// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
+	// An unknown Tag answers 400; a Message that does not exist or whose Chat the caller cannot read
+	// answers 404.
+	//
+	// `extra` (an object) can only be sent in a JSON body; forms carry `tag` and `message`.
+	//
+	// **Who may call it:** users with `permissions.can_use_tags` (else 403) who can read the Chat.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -5431,9 +5524,13 @@ type ClientInterface interface {
 
 	// DeleteMessageTagging Untag a Message
 	//
-	// Remove the Tag from the Message (the Chat's tagging stays). Recorded as a `removed` Message
-	// tagging
-	// event and sent to WABA Webhooks with `on_tagging`.
+	// Remove the Tag from the Message. Recorded as a `removed` Message tagging event and sent to WABA
+	// Webhooks with `on_tagging`.
+	//
+	// The Chat's tagging with the same Tag is removed as well (with its own `removed` Chat tagging
+	// event) only when it was made by tagging a Message of the Chat (not created through
+	// `/api/v1/chat_taggings/`) and no other Message of the Chat carries the Tag any more. A Chat
+	// tagging made on purpose stays until it is deleted itself.
 	//
 	// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
 	//
@@ -6195,7 +6292,8 @@ type ClientInterface interface {
 
 	// CreateTagWithBody Create a Tag
 	//
-	// Create a new Tag that can be later used to tag Messages or Chats. Tag names are unique.
+	// Create a new Tag that can be later used to tag Messages or Chats. Tags are known by their ID:
+	// two Tags may have the same name.
 	//
 	// **Who may call it:** users with `permissions.can_use_tags`.
 	//
@@ -6206,7 +6304,8 @@ type ClientInterface interface {
 
 	// CreateTag Create a Tag
 	//
-	// Create a new Tag that can be later used to tag Messages or Chats. Tag names are unique.
+	// Create a new Tag that can be later used to tag Messages or Chats. Tags are known by their ID:
+	// two Tags may have the same name.
 	//
 	// **Who may call it:** users with `permissions.can_use_tags`.
 	//
@@ -6217,7 +6316,8 @@ type ClientInterface interface {
 
 	// CreateTagWithFormdataBody Create a Tag
 	//
-	// Create a new Tag that can be later used to tag Messages or Chats. Tag names are unique.
+	// Create a new Tag that can be later used to tag Messages or Chats. Tags are known by their ID:
+	// two Tags may have the same name.
 	//
 	// **Who may call it:** users with `permissions.can_use_tags`.
 	//
@@ -6228,9 +6328,9 @@ type ClientInterface interface {
 
 	// DeleteTag Delete a Tag
 	//
-	// Delete a Tag together with its Message and Chat taggings (tagging events are kept in the
-	// history).
-	// Rules reacting to the Tag are deleted as well.
+	// Delete a Tag together with its Message and Chat taggings and their tagging events (the history
+	// of the Tag). Rules reacting to the Tag are deleted as well. No `removed` tagging events are sent
+	// for the taggings that go with it.
 	//
 	// **Who may call it:** admins only (users of role `admin`).
 	//
@@ -6971,7 +7071,8 @@ type ClientInterface interface {
 	// after
 	// the receiver was down). Events are delivered in order; receivers should drop duplicates by
 	// `webhook-id`. Events older than the retention period cannot be replayed (`replayed_from` says
-	// where the replay starts).
+	// where the replay starts). A webhook whose deliveries are already further behind is not moved
+	// forward: nothing pending is skipped.
 	//
 	// **Who may call it:** admins, or the User the webhook belongs to (others get 404).
 	//
@@ -6986,7 +7087,8 @@ type ClientInterface interface {
 	// after
 	// the receiver was down). Events are delivered in order; receivers should drop duplicates by
 	// `webhook-id`. Events older than the retention period cannot be replayed (`replayed_from` says
-	// where the replay starts).
+	// where the replay starts). A webhook whose deliveries are already further behind is not moved
+	// forward: nothing pending is skipped.
 	//
 	// **Who may call it:** admins, or the User the webhook belongs to (others get 404).
 	//
@@ -7001,7 +7103,8 @@ type ClientInterface interface {
 	// after
 	// the receiver was down). Events are delivered in order; receivers should drop duplicates by
 	// `webhook-id`. Events older than the retention period cannot be replayed (`replayed_from` says
-	// where the replay starts).
+	// where the replay starts). A webhook whose deliveries are already further behind is not moved
+	// forward: nothing pending is skipped.
 	//
 	// **Who may call it:** admins, or the User the webhook belongs to (others get 404).
 	//
@@ -7342,7 +7445,12 @@ func (c *Client) ListChatTaggingEvents(ctx context.Context, params *ListChatTagg
 // The tagging is recorded as a Chat tagging event, sent to WABA Webhooks with `on_tagging`
 // (`chat_tagging`) and to the rule engine.
 //
-// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
+// An unknown Tag answers 400; a Chat that does not exist or that the caller cannot read answers
+// 404. A pair made by tagging one of the Chat's Messages exists as well (400).
+//
+// `extra` (an object) can only be sent in a JSON body; forms carry `tag` and `chat`.
+//
+// **Who may call it:** users with `permissions.can_use_tags` (else 403) who can read the Chat.
 //
 // Takes any type of body and a specified content type.
 //
@@ -7370,7 +7478,12 @@ func (c *Client) CreateChatTaggingWithBody(ctx context.Context, contentType stri
 // The tagging is recorded as a Chat tagging event, sent to WABA Webhooks with `on_tagging`
 // (`chat_tagging`) and to the rule engine.
 //
-// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
+// An unknown Tag answers 400; a Chat that does not exist or that the caller cannot read answers
+// 404. A pair made by tagging one of the Chat's Messages exists as well (400).
+//
+// `extra` (an object) can only be sent in a JSON body; forms carry `tag` and `chat`.
+//
+// **Who may call it:** users with `permissions.can_use_tags` (else 403) who can read the Chat.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7398,7 +7511,12 @@ func (c *Client) CreateChatTagging(ctx context.Context, body CreateChatTaggingJS
 // The tagging is recorded as a Chat tagging event, sent to WABA Webhooks with `on_tagging`
 // (`chat_tagging`) and to the rule engine.
 //
-// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
+// An unknown Tag answers 400; a Chat that does not exist or that the caller cannot read answers
+// 404. A pair made by tagging one of the Chat's Messages exists as well (400).
+//
+// `extra` (an object) can only be sent in a JSON body; forms carry `tag` and `chat`.
+//
+// **Who may call it:** users with `permissions.can_use_tags` (else 403) who can read the Chat.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -7517,11 +7635,14 @@ func (c *Client) GetChat(ctx context.Context, waId string, reqEditors ...Request
 //   - You can only assign a Chat to a User when nobody is assigned or if you are in the Admin group.
 //   - You can remove a Chat assignment by passing `null`, but only if the Chat is assigned to you or
 //     you are in the Admin group.
-//   - Assigning a Group requires membership of that Group (admins: any Group).
+//   - Assigning a Group requires membership of that Group, and removing the Group assignment
+//     membership of the assigned Group (admins: any Group).
+//   - The assigned User must exist and be active, the Group must exist (else 400).
+//   - A Chat that does not exist or that you cannot read answers 404.
 //
 // Every change is recorded as a Chat assignment event, sent to WABA Webhooks with
-// `on_chat_assignment` (`chat_assignment`), and Users who get the Chat receive its new messages
-// (`assigned_messages`).
+// `on_chat_assignment` (`chat_assignment`), and a newly assigned User receives the Chat's messages
+// it has not received yet (`assigned_messages`). A request that changes nothing records nothing.
 //
 // Partial update allows you to change the User only or Group only, by using the corresponding
 // field only.
@@ -7550,11 +7671,14 @@ func (c *Client) PartialUpdateChatWithBody(ctx context.Context, waId string, con
 //   - You can only assign a Chat to a User when nobody is assigned or if you are in the Admin group.
 //   - You can remove a Chat assignment by passing `null`, but only if the Chat is assigned to you or
 //     you are in the Admin group.
-//   - Assigning a Group requires membership of that Group (admins: any Group).
+//   - Assigning a Group requires membership of that Group, and removing the Group assignment
+//     membership of the assigned Group (admins: any Group).
+//   - The assigned User must exist and be active, the Group must exist (else 400).
+//   - A Chat that does not exist or that you cannot read answers 404.
 //
 // Every change is recorded as a Chat assignment event, sent to WABA Webhooks with
-// `on_chat_assignment` (`chat_assignment`), and Users who get the Chat receive its new messages
-// (`assigned_messages`).
+// `on_chat_assignment` (`chat_assignment`), and a newly assigned User receives the Chat's messages
+// it has not received yet (`assigned_messages`). A request that changes nothing records nothing.
 //
 // Partial update allows you to change the User only or Group only, by using the corresponding
 // field only.
@@ -7583,11 +7707,14 @@ func (c *Client) PartialUpdateChat(ctx context.Context, waId string, body Partia
 //   - You can only assign a Chat to a User when nobody is assigned or if you are in the Admin group.
 //   - You can remove a Chat assignment by passing `null`, but only if the Chat is assigned to you or
 //     you are in the Admin group.
-//   - Assigning a Group requires membership of that Group (admins: any Group).
+//   - Assigning a Group requires membership of that Group, and removing the Group assignment
+//     membership of the assigned Group (admins: any Group).
+//   - The assigned User must exist and be active, the Group must exist (else 400).
+//   - A Chat that does not exist or that you cannot read answers 404.
 //
 // Every change is recorded as a Chat assignment event, sent to WABA Webhooks with
-// `on_chat_assignment` (`chat_assignment`), and Users who get the Chat receive its new messages
-// (`assigned_messages`).
+// `on_chat_assignment` (`chat_assignment`), and a newly assigned User receives the Chat's messages
+// it has not received yet (`assigned_messages`). A request that changes nothing records nothing.
 //
 // Partial update allows you to change the User only or Group only, by using the corresponding
 // field only.
@@ -7616,11 +7743,14 @@ func (c *Client) PartialUpdateChatWithFormdataBody(ctx context.Context, waId str
 //   - You can only assign a Chat to a User when nobody is assigned or if you are in the Admin group.
 //   - You can remove a Chat assignment by passing `null`, but only if the Chat is assigned to you or
 //     you are in the Admin group.
-//   - Assigning a Group requires membership of that Group (admins: any Group).
+//   - Assigning a Group requires membership of that Group, and removing the Group assignment
+//     membership of the assigned Group (admins: any Group).
+//   - The assigned User must exist and be active, the Group must exist (else 400).
+//   - A Chat that does not exist or that you cannot read answers 404.
 //
 // Every change is recorded as a Chat assignment event, sent to WABA Webhooks with
-// `on_chat_assignment` (`chat_assignment`), and Users who get the Chat receive its new messages
-// (`assigned_messages`).
+// `on_chat_assignment` (`chat_assignment`), and a newly assigned User receives the Chat's messages
+// it has not received yet (`assigned_messages`). A request that changes nothing records nothing.
 //
 // A PUT sets both fields: an absent field counts as `null`.
 //
@@ -7648,11 +7778,14 @@ func (c *Client) UpdateChatWithBody(ctx context.Context, waId string, contentTyp
 //   - You can only assign a Chat to a User when nobody is assigned or if you are in the Admin group.
 //   - You can remove a Chat assignment by passing `null`, but only if the Chat is assigned to you or
 //     you are in the Admin group.
-//   - Assigning a Group requires membership of that Group (admins: any Group).
+//   - Assigning a Group requires membership of that Group, and removing the Group assignment
+//     membership of the assigned Group (admins: any Group).
+//   - The assigned User must exist and be active, the Group must exist (else 400).
+//   - A Chat that does not exist or that you cannot read answers 404.
 //
 // Every change is recorded as a Chat assignment event, sent to WABA Webhooks with
-// `on_chat_assignment` (`chat_assignment`), and Users who get the Chat receive its new messages
-// (`assigned_messages`).
+// `on_chat_assignment` (`chat_assignment`), and a newly assigned User receives the Chat's messages
+// it has not received yet (`assigned_messages`). A request that changes nothing records nothing.
 //
 // A PUT sets both fields: an absent field counts as `null`.
 //
@@ -7680,11 +7813,14 @@ func (c *Client) UpdateChat(ctx context.Context, waId string, body UpdateChatJSO
 //   - You can only assign a Chat to a User when nobody is assigned or if you are in the Admin group.
 //   - You can remove a Chat assignment by passing `null`, but only if the Chat is assigned to you or
 //     you are in the Admin group.
-//   - Assigning a Group requires membership of that Group (admins: any Group).
+//   - Assigning a Group requires membership of that Group, and removing the Group assignment
+//     membership of the assigned Group (admins: any Group).
+//   - The assigned User must exist and be active, the Group must exist (else 400).
+//   - A Chat that does not exist or that you cannot read answers 404.
 //
 // Every change is recorded as a Chat assignment event, sent to WABA Webhooks with
-// `on_chat_assignment` (`chat_assignment`), and Users who get the Chat receive its new messages
-// (`assigned_messages`).
+// `on_chat_assignment` (`chat_assignment`), and a newly assigned User receives the Chat's messages
+// it has not received yet (`assigned_messages`). A request that changes nothing records nothing.
 //
 // A PUT sets both fields: an absent field counts as `null`.
 //
@@ -8276,9 +8412,15 @@ func (c *Client) ListMessageTaggingEvents(ctx context.Context, params *ListMessa
 //
 // The tagging is recorded as a Message tagging event, sent to WABA Webhooks with `on_tagging`
 // (`message_tagging`) and to the rule engine, which may assign the Chat (for example a bot tags a
-// Message "Agent needed" to hand the Chat over to human agents).
+// Message "Agent needed" to hand the Chat over to human agents). When the Chat gets the Tag by this
+// tagging, a Chat tagging event (`chat_tagging`) follows as well.
 //
-// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
+// An unknown Tag answers 400; a Message that does not exist or whose Chat the caller cannot read
+// answers 404.
+//
+// `extra` (an object) can only be sent in a JSON body; forms carry `tag` and `message`.
+//
+// **Who may call it:** users with `permissions.can_use_tags` (else 403) who can read the Chat.
 //
 // Takes any type of body and a specified content type.
 //
@@ -8305,9 +8447,15 @@ func (c *Client) CreateMessageTaggingWithBody(ctx context.Context, contentType s
 //
 // The tagging is recorded as a Message tagging event, sent to WABA Webhooks with `on_tagging`
 // (`message_tagging`) and to the rule engine, which may assign the Chat (for example a bot tags a
-// Message "Agent needed" to hand the Chat over to human agents).
+// Message "Agent needed" to hand the Chat over to human agents). When the Chat gets the Tag by this
+// tagging, a Chat tagging event (`chat_tagging`) follows as well.
 //
-// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
+// An unknown Tag answers 400; a Message that does not exist or whose Chat the caller cannot read
+// answers 404.
+//
+// `extra` (an object) can only be sent in a JSON body; forms carry `tag` and `message`.
+//
+// **Who may call it:** users with `permissions.can_use_tags` (else 403) who can read the Chat.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -8334,9 +8482,15 @@ func (c *Client) CreateMessageTagging(ctx context.Context, body CreateMessageTag
 //
 // The tagging is recorded as a Message tagging event, sent to WABA Webhooks with `on_tagging`
 // (`message_tagging`) and to the rule engine, which may assign the Chat (for example a bot tags a
-// Message "Agent needed" to hand the Chat over to human agents).
+// Message "Agent needed" to hand the Chat over to human agents). When the Chat gets the Tag by this
+// tagging, a Chat tagging event (`chat_tagging`) follows as well.
 //
-// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
+// An unknown Tag answers 400; a Message that does not exist or whose Chat the caller cannot read
+// answers 404.
+//
+// `extra` (an object) can only be sent in a JSON body; forms carry `tag` and `message`.
+//
+// **Who may call it:** users with `permissions.can_use_tags` (else 403) who can read the Chat.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -8355,9 +8509,13 @@ func (c *Client) CreateMessageTaggingWithFormdataBody(ctx context.Context, body 
 
 // DeleteMessageTagging Untag a Message
 //
-// Remove the Tag from the Message (the Chat's tagging stays). Recorded as a `removed` Message
-// tagging
-// event and sent to WABA Webhooks with `on_tagging`.
+// Remove the Tag from the Message. Recorded as a `removed` Message tagging event and sent to WABA
+// Webhooks with `on_tagging`.
+//
+// The Chat's tagging with the same Tag is removed as well (with its own `removed` Chat tagging
+// event) only when it was made by tagging a Message of the Chat (not created through
+// `/api/v1/chat_taggings/`) and no other Message of the Chat carries the Tag any more. A Chat
+// tagging made on purpose stays until it is deleted itself.
 //
 // **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
 //
@@ -9699,7 +9857,8 @@ func (c *Client) ListTags(ctx context.Context, params *ListTagsParams, reqEditor
 
 // CreateTagWithBody Create a Tag
 //
-// Create a new Tag that can be later used to tag Messages or Chats. Tag names are unique.
+// Create a new Tag that can be later used to tag Messages or Chats. Tags are known by their ID:
+// two Tags may have the same name.
 //
 // **Who may call it:** users with `permissions.can_use_tags`.
 //
@@ -9720,7 +9879,8 @@ func (c *Client) CreateTagWithBody(ctx context.Context, contentType string, body
 
 // CreateTag Create a Tag
 //
-// Create a new Tag that can be later used to tag Messages or Chats. Tag names are unique.
+// Create a new Tag that can be later used to tag Messages or Chats. Tags are known by their ID:
+// two Tags may have the same name.
 //
 // **Who may call it:** users with `permissions.can_use_tags`.
 //
@@ -9741,7 +9901,8 @@ func (c *Client) CreateTag(ctx context.Context, body CreateTagJSONRequestBody, r
 
 // CreateTagWithFormdataBody Create a Tag
 //
-// Create a new Tag that can be later used to tag Messages or Chats. Tag names are unique.
+// Create a new Tag that can be later used to tag Messages or Chats. Tags are known by their ID:
+// two Tags may have the same name.
 //
 // **Who may call it:** users with `permissions.can_use_tags`.
 //
@@ -9762,9 +9923,9 @@ func (c *Client) CreateTagWithFormdataBody(ctx context.Context, body CreateTagFo
 
 // DeleteTag Delete a Tag
 //
-// Delete a Tag together with its Message and Chat taggings (tagging events are kept in the
-// history).
-// Rules reacting to the Tag are deleted as well.
+// Delete a Tag together with its Message and Chat taggings and their tagging events (the history
+// of the Tag). Rules reacting to the Tag are deleted as well. No `removed` tagging events are sent
+// for the taggings that go with it.
 //
 // **Who may call it:** admins only (users of role `admin`).
 //
@@ -11025,7 +11186,8 @@ func (c *Client) ListWabaWebhookDeliveries(ctx context.Context, id int, params *
 // after
 // the receiver was down). Events are delivered in order; receivers should drop duplicates by
 // `webhook-id`. Events older than the retention period cannot be replayed (`replayed_from` says
-// where the replay starts).
+// where the replay starts). A webhook whose deliveries are already further behind is not moved
+// forward: nothing pending is skipped.
 //
 // **Who may call it:** admins, or the User the webhook belongs to (others get 404).
 //
@@ -11050,7 +11212,8 @@ func (c *Client) ReplayWabaWebhookWithBody(ctx context.Context, id int, contentT
 // after
 // the receiver was down). Events are delivered in order; receivers should drop duplicates by
 // `webhook-id`. Events older than the retention period cannot be replayed (`replayed_from` says
-// where the replay starts).
+// where the replay starts). A webhook whose deliveries are already further behind is not moved
+// forward: nothing pending is skipped.
 //
 // **Who may call it:** admins, or the User the webhook belongs to (others get 404).
 //
@@ -11075,7 +11238,8 @@ func (c *Client) ReplayWabaWebhook(ctx context.Context, id int, body ReplayWabaW
 // after
 // the receiver was down). Events are delivered in order; receivers should drop duplicates by
 // `webhook-id`. Events older than the retention period cannot be replayed (`replayed_from` says
-// where the replay starts).
+// where the replay starts). A webhook whose deliveries are already further behind is not moved
+// forward: nothing pending is skipped.
 //
 // **Who may call it:** admins, or the User the webhook belongs to (others get 404).
 //
@@ -16325,7 +16489,12 @@ type ClientWithResponsesInterface interface {
 	// The tagging is recorded as a Chat tagging event, sent to WABA Webhooks with `on_tagging`
 	// (`chat_tagging`) and to the rule engine.
 	//
-	// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
+	// An unknown Tag answers 400; a Chat that does not exist or that the caller cannot read answers
+	// 404. A pair made by tagging one of the Chat's Messages exists as well (400).
+	//
+	// `extra` (an object) can only be sent in a JSON body; forms carry `tag` and `chat`.
+	//
+	// **Who may call it:** users with `permissions.can_use_tags` (else 403) who can read the Chat.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16343,7 +16512,12 @@ type ClientWithResponsesInterface interface {
 	// The tagging is recorded as a Chat tagging event, sent to WABA Webhooks with `on_tagging`
 	// (`chat_tagging`) and to the rule engine.
 	//
-	// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
+	// An unknown Tag answers 400; a Chat that does not exist or that the caller cannot read answers
+	// 404. A pair made by tagging one of the Chat's Messages exists as well (400).
+	//
+	// `extra` (an object) can only be sent in a JSON body; forms carry `tag` and `chat`.
+	//
+	// **Who may call it:** users with `permissions.can_use_tags` (else 403) who can read the Chat.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16361,7 +16535,12 @@ type ClientWithResponsesInterface interface {
 	// The tagging is recorded as a Chat tagging event, sent to WABA Webhooks with `on_tagging`
 	// (`chat_tagging`) and to the rule engine.
 	//
-	// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
+	// An unknown Tag answers 400; a Chat that does not exist or that the caller cannot read answers
+	// 404. A pair made by tagging one of the Chat's Messages exists as well (400).
+	//
+	// `extra` (an object) can only be sent in a JSON body; forms carry `tag` and `chat`.
+	//
+	// **Who may call it:** users with `permissions.can_use_tags` (else 403) who can read the Chat.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16438,11 +16617,14 @@ type ClientWithResponsesInterface interface {
 	// - You can only assign a Chat to a User when nobody is assigned or if you are in the Admin group.
 	// - You can remove a Chat assignment by passing `null`, but only if the Chat is assigned to you or
 	//   you are in the Admin group.
-	// - Assigning a Group requires membership of that Group (admins: any Group).
+	// - Assigning a Group requires membership of that Group, and removing the Group assignment
+	//   membership of the assigned Group (admins: any Group).
+	// - The assigned User must exist and be active, the Group must exist (else 400).
+	// - A Chat that does not exist or that you cannot read answers 404.
 	//
 	// Every change is recorded as a Chat assignment event, sent to WABA Webhooks with
-	// `on_chat_assignment` (`chat_assignment`), and Users who get the Chat receive its new messages
-	// (`assigned_messages`).
+	// `on_chat_assignment` (`chat_assignment`), and a newly assigned User receives the Chat's messages
+	// it has not received yet (`assigned_messages`). A request that changes nothing records nothing.
 	//
 	// Partial update allows you to change the User only or Group only, by using the corresponding
 	// field only.
@@ -16461,11 +16643,14 @@ type ClientWithResponsesInterface interface {
 	// - You can only assign a Chat to a User when nobody is assigned or if you are in the Admin group.
 	// - You can remove a Chat assignment by passing `null`, but only if the Chat is assigned to you or
 	//   you are in the Admin group.
-	// - Assigning a Group requires membership of that Group (admins: any Group).
+	// - Assigning a Group requires membership of that Group, and removing the Group assignment
+	//   membership of the assigned Group (admins: any Group).
+	// - The assigned User must exist and be active, the Group must exist (else 400).
+	// - A Chat that does not exist or that you cannot read answers 404.
 	//
 	// Every change is recorded as a Chat assignment event, sent to WABA Webhooks with
-	// `on_chat_assignment` (`chat_assignment`), and Users who get the Chat receive its new messages
-	// (`assigned_messages`).
+	// `on_chat_assignment` (`chat_assignment`), and a newly assigned User receives the Chat's messages
+	// it has not received yet (`assigned_messages`). A request that changes nothing records nothing.
 	//
 	// Partial update allows you to change the User only or Group only, by using the corresponding
 	// field only.
@@ -16484,11 +16669,14 @@ type ClientWithResponsesInterface interface {
 	// - You can only assign a Chat to a User when nobody is assigned or if you are in the Admin group.
 	// - You can remove a Chat assignment by passing `null`, but only if the Chat is assigned to you or
 	//   you are in the Admin group.
-	// - Assigning a Group requires membership of that Group (admins: any Group).
+	// - Assigning a Group requires membership of that Group, and removing the Group assignment
+	//   membership of the assigned Group (admins: any Group).
+	// - The assigned User must exist and be active, the Group must exist (else 400).
+	// - A Chat that does not exist or that you cannot read answers 404.
 	//
 	// Every change is recorded as a Chat assignment event, sent to WABA Webhooks with
-	// `on_chat_assignment` (`chat_assignment`), and Users who get the Chat receive its new messages
-	// (`assigned_messages`).
+	// `on_chat_assignment` (`chat_assignment`), and a newly assigned User receives the Chat's messages
+	// it has not received yet (`assigned_messages`). A request that changes nothing records nothing.
 	//
 	// Partial update allows you to change the User only or Group only, by using the corresponding
 	// field only.
@@ -16507,11 +16695,14 @@ type ClientWithResponsesInterface interface {
 	// - You can only assign a Chat to a User when nobody is assigned or if you are in the Admin group.
 	// - You can remove a Chat assignment by passing `null`, but only if the Chat is assigned to you or
 	//   you are in the Admin group.
-	// - Assigning a Group requires membership of that Group (admins: any Group).
+	// - Assigning a Group requires membership of that Group, and removing the Group assignment
+	//   membership of the assigned Group (admins: any Group).
+	// - The assigned User must exist and be active, the Group must exist (else 400).
+	// - A Chat that does not exist or that you cannot read answers 404.
 	//
 	// Every change is recorded as a Chat assignment event, sent to WABA Webhooks with
-	// `on_chat_assignment` (`chat_assignment`), and Users who get the Chat receive its new messages
-	// (`assigned_messages`).
+	// `on_chat_assignment` (`chat_assignment`), and a newly assigned User receives the Chat's messages
+	// it has not received yet (`assigned_messages`). A request that changes nothing records nothing.
 	//
 	// A PUT sets both fields: an absent field counts as `null`.
 	//
@@ -16529,11 +16720,14 @@ type ClientWithResponsesInterface interface {
 	// - You can only assign a Chat to a User when nobody is assigned or if you are in the Admin group.
 	// - You can remove a Chat assignment by passing `null`, but only if the Chat is assigned to you or
 	//   you are in the Admin group.
-	// - Assigning a Group requires membership of that Group (admins: any Group).
+	// - Assigning a Group requires membership of that Group, and removing the Group assignment
+	//   membership of the assigned Group (admins: any Group).
+	// - The assigned User must exist and be active, the Group must exist (else 400).
+	// - A Chat that does not exist or that you cannot read answers 404.
 	//
 	// Every change is recorded as a Chat assignment event, sent to WABA Webhooks with
-	// `on_chat_assignment` (`chat_assignment`), and Users who get the Chat receive its new messages
-	// (`assigned_messages`).
+	// `on_chat_assignment` (`chat_assignment`), and a newly assigned User receives the Chat's messages
+	// it has not received yet (`assigned_messages`). A request that changes nothing records nothing.
 	//
 	// A PUT sets both fields: an absent field counts as `null`.
 	//
@@ -16551,11 +16745,14 @@ type ClientWithResponsesInterface interface {
 	// - You can only assign a Chat to a User when nobody is assigned or if you are in the Admin group.
 	// - You can remove a Chat assignment by passing `null`, but only if the Chat is assigned to you or
 	//   you are in the Admin group.
-	// - Assigning a Group requires membership of that Group (admins: any Group).
+	// - Assigning a Group requires membership of that Group, and removing the Group assignment
+	//   membership of the assigned Group (admins: any Group).
+	// - The assigned User must exist and be active, the Group must exist (else 400).
+	// - A Chat that does not exist or that you cannot read answers 404.
 	//
 	// Every change is recorded as a Chat assignment event, sent to WABA Webhooks with
-	// `on_chat_assignment` (`chat_assignment`), and Users who get the Chat receive its new messages
-	// (`assigned_messages`).
+	// `on_chat_assignment` (`chat_assignment`), and a newly assigned User receives the Chat's messages
+	// it has not received yet (`assigned_messages`). A request that changes nothing records nothing.
 	//
 	// A PUT sets both fields: an absent field counts as `null`.
 	//
@@ -16931,9 +17128,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// The tagging is recorded as a Message tagging event, sent to WABA Webhooks with `on_tagging`
 	// (`message_tagging`) and to the rule engine, which may assign the Chat (for example a bot tags a
-	// Message "Agent needed" to hand the Chat over to human agents).
+	// Message "Agent needed" to hand the Chat over to human agents). When the Chat gets the Tag by this
+	// tagging, a Chat tagging event (`chat_tagging`) follows as well.
 	//
-	// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
+	// An unknown Tag answers 400; a Message that does not exist or whose Chat the caller cannot read
+	// answers 404.
+	//
+	// `extra` (an object) can only be sent in a JSON body; forms carry `tag` and `message`.
+	//
+	// **Who may call it:** users with `permissions.can_use_tags` (else 403) who can read the Chat.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16950,9 +17153,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// The tagging is recorded as a Message tagging event, sent to WABA Webhooks with `on_tagging`
 	// (`message_tagging`) and to the rule engine, which may assign the Chat (for example a bot tags a
-	// Message "Agent needed" to hand the Chat over to human agents).
+	// Message "Agent needed" to hand the Chat over to human agents). When the Chat gets the Tag by this
+	// tagging, a Chat tagging event (`chat_tagging`) follows as well.
 	//
-	// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
+	// An unknown Tag answers 400; a Message that does not exist or whose Chat the caller cannot read
+	// answers 404.
+	//
+	// `extra` (an object) can only be sent in a JSON body; forms carry `tag` and `message`.
+	//
+	// **Who may call it:** users with `permissions.can_use_tags` (else 403) who can read the Chat.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16969,9 +17178,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// The tagging is recorded as a Message tagging event, sent to WABA Webhooks with `on_tagging`
 	// (`message_tagging`) and to the rule engine, which may assign the Chat (for example a bot tags a
-	// Message "Agent needed" to hand the Chat over to human agents).
+	// Message "Agent needed" to hand the Chat over to human agents). When the Chat gets the Tag by this
+	// tagging, a Chat tagging event (`chat_tagging`) follows as well.
 	//
-	// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
+	// An unknown Tag answers 400; a Message that does not exist or whose Chat the caller cannot read
+	// answers 404.
+	//
+	// `extra` (an object) can only be sent in a JSON body; forms carry `tag` and `message`.
+	//
+	// **Who may call it:** users with `permissions.can_use_tags` (else 403) who can read the Chat.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16980,9 +17195,13 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteMessageTaggingWithResponse Untag a Message
 	//
-	// Remove the Tag from the Message (the Chat's tagging stays). Recorded as a `removed` Message
-	// tagging
-	// event and sent to WABA Webhooks with `on_tagging`.
+	// Remove the Tag from the Message. Recorded as a `removed` Message tagging event and sent to WABA
+	// Webhooks with `on_tagging`.
+	//
+	// The Chat's tagging with the same Tag is removed as well (with its own `removed` Chat tagging
+	// event) only when it was made by tagging a Message of the Chat (not created through
+	// `/api/v1/chat_taggings/`) and no other Message of the Chat carries the Tag any more. A Chat
+	// tagging made on purpose stays until it is deleted itself.
 	//
 	// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
 	//
@@ -17782,7 +18001,8 @@ type ClientWithResponsesInterface interface {
 
 	// CreateTagWithBodyWithResponse Create a Tag
 	//
-	// Create a new Tag that can be later used to tag Messages or Chats. Tag names are unique.
+	// Create a new Tag that can be later used to tag Messages or Chats. Tags are known by their ID:
+	// two Tags may have the same name.
 	//
 	// **Who may call it:** users with `permissions.can_use_tags`.
 	//
@@ -17793,7 +18013,8 @@ type ClientWithResponsesInterface interface {
 
 	// CreateTagWithResponse Create a Tag
 	//
-	// Create a new Tag that can be later used to tag Messages or Chats. Tag names are unique.
+	// Create a new Tag that can be later used to tag Messages or Chats. Tags are known by their ID:
+	// two Tags may have the same name.
 	//
 	// **Who may call it:** users with `permissions.can_use_tags`.
 	//
@@ -17804,7 +18025,8 @@ type ClientWithResponsesInterface interface {
 
 	// CreateTagWithFormdataBodyWithResponse Create a Tag
 	//
-	// Create a new Tag that can be later used to tag Messages or Chats. Tag names are unique.
+	// Create a new Tag that can be later used to tag Messages or Chats. Tags are known by their ID:
+	// two Tags may have the same name.
 	//
 	// **Who may call it:** users with `permissions.can_use_tags`.
 	//
@@ -17815,9 +18037,9 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteTagWithResponse Delete a Tag
 	//
-	// Delete a Tag together with its Message and Chat taggings (tagging events are kept in the
-	// history).
-	// Rules reacting to the Tag are deleted as well.
+	// Delete a Tag together with its Message and Chat taggings and their tagging events (the history
+	// of the Tag). Rules reacting to the Tag are deleted as well. No `removed` tagging events are sent
+	// for the taggings that go with it.
 	//
 	// **Who may call it:** admins only (users of role `admin`).
 	//
@@ -18586,7 +18808,8 @@ type ClientWithResponsesInterface interface {
 	// after
 	// the receiver was down). Events are delivered in order; receivers should drop duplicates by
 	// `webhook-id`. Events older than the retention period cannot be replayed (`replayed_from` says
-	// where the replay starts).
+	// where the replay starts). A webhook whose deliveries are already further behind is not moved
+	// forward: nothing pending is skipped.
 	//
 	// **Who may call it:** admins, or the User the webhook belongs to (others get 404).
 	//
@@ -18601,7 +18824,8 @@ type ClientWithResponsesInterface interface {
 	// after
 	// the receiver was down). Events are delivered in order; receivers should drop duplicates by
 	// `webhook-id`. Events older than the retention period cannot be replayed (`replayed_from` says
-	// where the replay starts).
+	// where the replay starts). A webhook whose deliveries are already further behind is not moved
+	// forward: nothing pending is skipped.
 	//
 	// **Who may call it:** admins, or the User the webhook belongs to (others get 404).
 	//
@@ -18616,7 +18840,8 @@ type ClientWithResponsesInterface interface {
 	// after
 	// the receiver was down). Events are delivered in order; receivers should drop duplicates by
 	// `webhook-id`. Events older than the retention period cannot be replayed (`replayed_from` says
-	// where the replay starts).
+	// where the replay starts). A webhook whose deliveries are already further behind is not moved
+	// forward: nothing pending is skipped.
 	//
 	// **Who may call it:** admins, or the User the webhook belongs to (others get 404).
 	//
@@ -19099,6 +19324,8 @@ type CreateChatTaggingResponse struct {
 	JSON400 *BadRequest
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
@@ -19120,6 +19347,11 @@ func (r CreateChatTaggingResponse) GetJSON400() *BadRequest {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateChatTaggingResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateChatTaggingResponse) GetJSON404() *NotFound {
+	return r.JSON404
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -20457,6 +20689,8 @@ type CreateMessageTaggingResponse struct {
 	JSON400 *BadRequest
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
@@ -20478,6 +20712,11 @@ func (r CreateMessageTaggingResponse) GetJSON400() *BadRequest {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateMessageTaggingResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateMessageTaggingResponse) GetJSON404() *NotFound {
+	return r.JSON404
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -25354,7 +25593,12 @@ func (c *ClientWithResponses) ListChatTaggingEventsWithResponse(ctx context.Cont
 // The tagging is recorded as a Chat tagging event, sent to WABA Webhooks with `on_tagging`
 // (`chat_tagging`) and to the rule engine.
 //
-// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
+// An unknown Tag answers 400; a Chat that does not exist or that the caller cannot read answers
+// 404. A pair made by tagging one of the Chat's Messages exists as well (400).
+//
+// `extra` (an object) can only be sent in a JSON body; forms carry `tag` and `chat`.
+//
+// **Who may call it:** users with `permissions.can_use_tags` (else 403) who can read the Chat.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -25378,7 +25622,12 @@ func (c *ClientWithResponses) CreateChatTaggingWithBodyWithResponse(ctx context.
 // The tagging is recorded as a Chat tagging event, sent to WABA Webhooks with `on_tagging`
 // (`chat_tagging`) and to the rule engine.
 //
-// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
+// An unknown Tag answers 400; a Chat that does not exist or that the caller cannot read answers
+// 404. A pair made by tagging one of the Chat's Messages exists as well (400).
+//
+// `extra` (an object) can only be sent in a JSON body; forms carry `tag` and `chat`.
+//
+// **Who may call it:** users with `permissions.can_use_tags` (else 403) who can read the Chat.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -25402,7 +25651,12 @@ func (c *ClientWithResponses) CreateChatTaggingWithResponse(ctx context.Context,
 // The tagging is recorded as a Chat tagging event, sent to WABA Webhooks with `on_tagging`
 // (`chat_tagging`) and to the rule engine.
 //
-// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
+// An unknown Tag answers 400; a Chat that does not exist or that the caller cannot read answers
+// 404. A pair made by tagging one of the Chat's Messages exists as well (400).
+//
+// `extra` (an object) can only be sent in a JSON body; forms carry `tag` and `chat`.
+//
+// **Who may call it:** users with `permissions.can_use_tags` (else 403) who can read the Chat.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -25509,11 +25763,14 @@ func (c *ClientWithResponses) GetChatWithResponse(ctx context.Context, waId stri
 //   - You can only assign a Chat to a User when nobody is assigned or if you are in the Admin group.
 //   - You can remove a Chat assignment by passing `null`, but only if the Chat is assigned to you or
 //     you are in the Admin group.
-//   - Assigning a Group requires membership of that Group (admins: any Group).
+//   - Assigning a Group requires membership of that Group, and removing the Group assignment
+//     membership of the assigned Group (admins: any Group).
+//   - The assigned User must exist and be active, the Group must exist (else 400).
+//   - A Chat that does not exist or that you cannot read answers 404.
 //
 // Every change is recorded as a Chat assignment event, sent to WABA Webhooks with
-// `on_chat_assignment` (`chat_assignment`), and Users who get the Chat receive its new messages
-// (`assigned_messages`).
+// `on_chat_assignment` (`chat_assignment`), and a newly assigned User receives the Chat's messages
+// it has not received yet (`assigned_messages`). A request that changes nothing records nothing.
 //
 // Partial update allows you to change the User only or Group only, by using the corresponding
 // field only.
@@ -25538,11 +25795,14 @@ func (c *ClientWithResponses) PartialUpdateChatWithBodyWithResponse(ctx context.
 //   - You can only assign a Chat to a User when nobody is assigned or if you are in the Admin group.
 //   - You can remove a Chat assignment by passing `null`, but only if the Chat is assigned to you or
 //     you are in the Admin group.
-//   - Assigning a Group requires membership of that Group (admins: any Group).
+//   - Assigning a Group requires membership of that Group, and removing the Group assignment
+//     membership of the assigned Group (admins: any Group).
+//   - The assigned User must exist and be active, the Group must exist (else 400).
+//   - A Chat that does not exist or that you cannot read answers 404.
 //
 // Every change is recorded as a Chat assignment event, sent to WABA Webhooks with
-// `on_chat_assignment` (`chat_assignment`), and Users who get the Chat receive its new messages
-// (`assigned_messages`).
+// `on_chat_assignment` (`chat_assignment`), and a newly assigned User receives the Chat's messages
+// it has not received yet (`assigned_messages`). A request that changes nothing records nothing.
 //
 // Partial update allows you to change the User only or Group only, by using the corresponding
 // field only.
@@ -25567,11 +25827,14 @@ func (c *ClientWithResponses) PartialUpdateChatWithResponse(ctx context.Context,
 //   - You can only assign a Chat to a User when nobody is assigned or if you are in the Admin group.
 //   - You can remove a Chat assignment by passing `null`, but only if the Chat is assigned to you or
 //     you are in the Admin group.
-//   - Assigning a Group requires membership of that Group (admins: any Group).
+//   - Assigning a Group requires membership of that Group, and removing the Group assignment
+//     membership of the assigned Group (admins: any Group).
+//   - The assigned User must exist and be active, the Group must exist (else 400).
+//   - A Chat that does not exist or that you cannot read answers 404.
 //
 // Every change is recorded as a Chat assignment event, sent to WABA Webhooks with
-// `on_chat_assignment` (`chat_assignment`), and Users who get the Chat receive its new messages
-// (`assigned_messages`).
+// `on_chat_assignment` (`chat_assignment`), and a newly assigned User receives the Chat's messages
+// it has not received yet (`assigned_messages`). A request that changes nothing records nothing.
 //
 // Partial update allows you to change the User only or Group only, by using the corresponding
 // field only.
@@ -25596,11 +25859,14 @@ func (c *ClientWithResponses) PartialUpdateChatWithFormdataBodyWithResponse(ctx 
 //   - You can only assign a Chat to a User when nobody is assigned or if you are in the Admin group.
 //   - You can remove a Chat assignment by passing `null`, but only if the Chat is assigned to you or
 //     you are in the Admin group.
-//   - Assigning a Group requires membership of that Group (admins: any Group).
+//   - Assigning a Group requires membership of that Group, and removing the Group assignment
+//     membership of the assigned Group (admins: any Group).
+//   - The assigned User must exist and be active, the Group must exist (else 400).
+//   - A Chat that does not exist or that you cannot read answers 404.
 //
 // Every change is recorded as a Chat assignment event, sent to WABA Webhooks with
-// `on_chat_assignment` (`chat_assignment`), and Users who get the Chat receive its new messages
-// (`assigned_messages`).
+// `on_chat_assignment` (`chat_assignment`), and a newly assigned User receives the Chat's messages
+// it has not received yet (`assigned_messages`). A request that changes nothing records nothing.
 //
 // A PUT sets both fields: an absent field counts as `null`.
 //
@@ -25624,11 +25890,14 @@ func (c *ClientWithResponses) UpdateChatWithBodyWithResponse(ctx context.Context
 //   - You can only assign a Chat to a User when nobody is assigned or if you are in the Admin group.
 //   - You can remove a Chat assignment by passing `null`, but only if the Chat is assigned to you or
 //     you are in the Admin group.
-//   - Assigning a Group requires membership of that Group (admins: any Group).
+//   - Assigning a Group requires membership of that Group, and removing the Group assignment
+//     membership of the assigned Group (admins: any Group).
+//   - The assigned User must exist and be active, the Group must exist (else 400).
+//   - A Chat that does not exist or that you cannot read answers 404.
 //
 // Every change is recorded as a Chat assignment event, sent to WABA Webhooks with
-// `on_chat_assignment` (`chat_assignment`), and Users who get the Chat receive its new messages
-// (`assigned_messages`).
+// `on_chat_assignment` (`chat_assignment`), and a newly assigned User receives the Chat's messages
+// it has not received yet (`assigned_messages`). A request that changes nothing records nothing.
 //
 // A PUT sets both fields: an absent field counts as `null`.
 //
@@ -25652,11 +25921,14 @@ func (c *ClientWithResponses) UpdateChatWithResponse(ctx context.Context, waId s
 //   - You can only assign a Chat to a User when nobody is assigned or if you are in the Admin group.
 //   - You can remove a Chat assignment by passing `null`, but only if the Chat is assigned to you or
 //     you are in the Admin group.
-//   - Assigning a Group requires membership of that Group (admins: any Group).
+//   - Assigning a Group requires membership of that Group, and removing the Group assignment
+//     membership of the assigned Group (admins: any Group).
+//   - The assigned User must exist and be active, the Group must exist (else 400).
+//   - A Chat that does not exist or that you cannot read answers 404.
 //
 // Every change is recorded as a Chat assignment event, sent to WABA Webhooks with
-// `on_chat_assignment` (`chat_assignment`), and Users who get the Chat receive its new messages
-// (`assigned_messages`).
+// `on_chat_assignment` (`chat_assignment`), and a newly assigned User receives the Chat's messages
+// it has not received yet (`assigned_messages`). A request that changes nothing records nothing.
 //
 // A PUT sets both fields: an absent field counts as `null`.
 //
@@ -26170,9 +26442,15 @@ func (c *ClientWithResponses) ListMessageTaggingEventsWithResponse(ctx context.C
 //
 // The tagging is recorded as a Message tagging event, sent to WABA Webhooks with `on_tagging`
 // (`message_tagging`) and to the rule engine, which may assign the Chat (for example a bot tags a
-// Message "Agent needed" to hand the Chat over to human agents).
+// Message "Agent needed" to hand the Chat over to human agents). When the Chat gets the Tag by this
+// tagging, a Chat tagging event (`chat_tagging`) follows as well.
 //
-// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
+// An unknown Tag answers 400; a Message that does not exist or whose Chat the caller cannot read
+// answers 404.
+//
+// `extra` (an object) can only be sent in a JSON body; forms carry `tag` and `message`.
+//
+// **Who may call it:** users with `permissions.can_use_tags` (else 403) who can read the Chat.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -26195,9 +26473,15 @@ func (c *ClientWithResponses) CreateMessageTaggingWithBodyWithResponse(ctx conte
 //
 // The tagging is recorded as a Message tagging event, sent to WABA Webhooks with `on_tagging`
 // (`message_tagging`) and to the rule engine, which may assign the Chat (for example a bot tags a
-// Message "Agent needed" to hand the Chat over to human agents).
+// Message "Agent needed" to hand the Chat over to human agents). When the Chat gets the Tag by this
+// tagging, a Chat tagging event (`chat_tagging`) follows as well.
 //
-// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
+// An unknown Tag answers 400; a Message that does not exist or whose Chat the caller cannot read
+// answers 404.
+//
+// `extra` (an object) can only be sent in a JSON body; forms carry `tag` and `message`.
+//
+// **Who may call it:** users with `permissions.can_use_tags` (else 403) who can read the Chat.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -26220,9 +26504,15 @@ func (c *ClientWithResponses) CreateMessageTaggingWithResponse(ctx context.Conte
 //
 // The tagging is recorded as a Message tagging event, sent to WABA Webhooks with `on_tagging`
 // (`message_tagging`) and to the rule engine, which may assign the Chat (for example a bot tags a
-// Message "Agent needed" to hand the Chat over to human agents).
+// Message "Agent needed" to hand the Chat over to human agents). When the Chat gets the Tag by this
+// tagging, a Chat tagging event (`chat_tagging`) follows as well.
 //
-// **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
+// An unknown Tag answers 400; a Message that does not exist or whose Chat the caller cannot read
+// answers 404.
+//
+// `extra` (an object) can only be sent in a JSON body; forms carry `tag` and `message`.
+//
+// **Who may call it:** users with `permissions.can_use_tags` (else 403) who can read the Chat.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -26237,9 +26527,13 @@ func (c *ClientWithResponses) CreateMessageTaggingWithFormdataBodyWithResponse(c
 
 // DeleteMessageTaggingWithResponse Untag a Message
 //
-// Remove the Tag from the Message (the Chat's tagging stays). Recorded as a `removed` Message
-// tagging
-// event and sent to WABA Webhooks with `on_tagging`.
+// Remove the Tag from the Message. Recorded as a `removed` Message tagging event and sent to WABA
+// Webhooks with `on_tagging`.
+//
+// The Chat's tagging with the same Tag is removed as well (with its own `removed` Chat tagging
+// event) only when it was made by tagging a Message of the Chat (not created through
+// `/api/v1/chat_taggings/`) and no other Message of the Chat carries the Tag any more. A Chat
+// tagging made on purpose stays until it is deleted itself.
 //
 // **Who may call it:** users with `permissions.can_use_tags` who can read the Chat.
 //
@@ -27387,7 +27681,8 @@ func (c *ClientWithResponses) ListTagsWithResponse(ctx context.Context, params *
 
 // CreateTagWithBodyWithResponse Create a Tag
 //
-// Create a new Tag that can be later used to tag Messages or Chats. Tag names are unique.
+// Create a new Tag that can be later used to tag Messages or Chats. Tags are known by their ID:
+// two Tags may have the same name.
 //
 // **Who may call it:** users with `permissions.can_use_tags`.
 //
@@ -27404,7 +27699,8 @@ func (c *ClientWithResponses) CreateTagWithBodyWithResponse(ctx context.Context,
 
 // CreateTagWithResponse Create a Tag
 //
-// Create a new Tag that can be later used to tag Messages or Chats. Tag names are unique.
+// Create a new Tag that can be later used to tag Messages or Chats. Tags are known by their ID:
+// two Tags may have the same name.
 //
 // **Who may call it:** users with `permissions.can_use_tags`.
 //
@@ -27421,7 +27717,8 @@ func (c *ClientWithResponses) CreateTagWithResponse(ctx context.Context, body Cr
 
 // CreateTagWithFormdataBodyWithResponse Create a Tag
 //
-// Create a new Tag that can be later used to tag Messages or Chats. Tag names are unique.
+// Create a new Tag that can be later used to tag Messages or Chats. Tags are known by their ID:
+// two Tags may have the same name.
 //
 // **Who may call it:** users with `permissions.can_use_tags`.
 //
@@ -27438,9 +27735,9 @@ func (c *ClientWithResponses) CreateTagWithFormdataBodyWithResponse(ctx context.
 
 // DeleteTagWithResponse Delete a Tag
 //
-// Delete a Tag together with its Message and Chat taggings (tagging events are kept in the
-// history).
-// Rules reacting to the Tag are deleted as well.
+// Delete a Tag together with its Message and Chat taggings and their tagging events (the history
+// of the Tag). Rules reacting to the Tag are deleted as well. No `removed` tagging events are sent
+// for the taggings that go with it.
 //
 // **Who may call it:** admins only (users of role `admin`).
 //
@@ -28521,7 +28818,8 @@ func (c *ClientWithResponses) ListWabaWebhookDeliveriesWithResponse(ctx context.
 // after
 // the receiver was down). Events are delivered in order; receivers should drop duplicates by
 // `webhook-id`. Events older than the retention period cannot be replayed (`replayed_from` says
-// where the replay starts).
+// where the replay starts). A webhook whose deliveries are already further behind is not moved
+// forward: nothing pending is skipped.
 //
 // **Who may call it:** admins, or the User the webhook belongs to (others get 404).
 //
@@ -28542,7 +28840,8 @@ func (c *ClientWithResponses) ReplayWabaWebhookWithBodyWithResponse(ctx context.
 // after
 // the receiver was down). Events are delivered in order; receivers should drop duplicates by
 // `webhook-id`. Events older than the retention period cannot be replayed (`replayed_from` says
-// where the replay starts).
+// where the replay starts). A webhook whose deliveries are already further behind is not moved
+// forward: nothing pending is skipped.
 //
 // **Who may call it:** admins, or the User the webhook belongs to (others get 404).
 //
@@ -28563,7 +28862,8 @@ func (c *ClientWithResponses) ReplayWabaWebhookWithResponse(ctx context.Context,
 // after
 // the receiver was down). Events are delivered in order; receivers should drop duplicates by
 // `webhook-id`. Events older than the retention period cannot be replayed (`replayed_from` says
-// where the replay starts).
+// where the replay starts). A webhook whose deliveries are already further behind is not moved
+// forward: nothing pending is skipped.
 //
 // **Who may call it:** admins, or the User the webhook belongs to (others get 404).
 //
@@ -29067,6 +29367,13 @@ func ParseCreateChatTaggingResponse(rsp *http.Response) (*CreateChatTaggingRespo
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -30191,6 +30498,13 @@ func ParseCreateMessageTaggingResponse(rsp *http.Response) (*CreateMessageTaggin
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge

@@ -44,12 +44,13 @@ type ChatAssignmentEvent struct {
 }
 
 type ChatTagging struct {
-	ID        int64
-	TagID     int64
-	ChatWaID  string
-	Extra     json.RawMessage
-	CreatedBy *int64
-	CreatedAt time.Time
+	ID         int64
+	TagID      int64
+	ChatWaID   string
+	Extra      json.RawMessage
+	CreatedBy  *int64
+	CreatedAt  time.Time
+	ViaMessage bool
 }
 
 type ChatTaggingEvent struct {

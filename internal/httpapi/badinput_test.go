@@ -106,3 +106,13 @@ func TestOperationalEndpoints(t *testing.T) {
 	require.Contains(t, r.Header.Get("Content-Type"), "text/html")
 	require.NotEmpty(t, r.Header.Get("X-Request-Id"))
 }
+
+func TestFormValuesThatDoNotFitTheirTypeAre400(t *testing.T) {
+	e := setup(t)
+	r := e.do(req{Method: "POST", Path: "/api/v1/mark_as_received/", Token: e.adminToken,
+		RawBody: []byte("timestamp=&customer_wa_id=1"), ContentType: "application/x-www-form-urlencoded"})
+	require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Body)
+	r = e.do(req{Method: "PATCH", Path: "/api/v1/users/1/", Token: e.adminToken,
+		RawBody: []byte("groups[0][id]=x"), ContentType: "application/x-www-form-urlencoded"})
+	require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Body)
+}

@@ -82,6 +82,12 @@ func (s *Server) errorBody(c echo.Context, err error) (int, any) {
 		// user input gets that far, so it is the client's mistake.
 		return http.StatusBadRequest, detail("The request contains a value that cannot be stored (for example a NUL character or a number out of range).")
 	}
+	if s.strictRoutes[c.Request().Method+" "+c.Path()] && !infoFrom(c.Request().Context()).decoded {
+		// oapi-codegen's binding failed before any handler ran: the client
+		// sent something the validator let through but the types cannot
+		// hold (an empty string for a form integer, say).
+		return http.StatusBadRequest, detail("Malformed request: a value does not fit its field's type.")
+	}
 	s.logger.ErrorContext(c.Request().Context(), "request failed",
 		"error", err, "method", c.Request().Method, "path", c.Request().URL.Path)
 	return http.StatusInternalServerError, detail("Internal server error.")

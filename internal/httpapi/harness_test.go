@@ -31,6 +31,8 @@ import (
 	"github.com/wamux/wamux/internal/httpapi"
 	"github.com/wamux/wamux/internal/inbox"
 	"github.com/wamux/wamux/internal/media"
+	"github.com/wamux/wamux/internal/ownership"
+	"github.com/wamux/wamux/internal/webhooks"
 )
 
 const baseURL = "http://wamux.test"
@@ -125,7 +127,9 @@ func newEnv(t testing.TB, opts ...option) *env {
 	e.media = media.New(media.Config{Pool: pool, Dir: t.TempDir(), Provider: cloud, Logger: logger, BaseURL: cfg.BaseURL})
 	e.inbox = inbox.New(inbox.Config{Pool: pool, Media: e.media, Provider: cloud, Logger: logger})
 	h, err := httpapi.New(httpapi.Deps{Config: cfg, Logger: logger, Pool: pool, Auth: a, Accounts: e.accounts,
-		Inbox: e.inbox, Inbound: e.inbox, Media: e.media})
+		Inbox: e.inbox, Inbound: e.inbox, Media: e.media,
+		Webhooks:  webhooks.New(webhooks.Config{Pool: pool, Logger: logger, AllowPrivate: true}),
+		Ownership: ownership.New(ownership.Config{Pool: pool, Presenter: httpapi.NewPresenter(cfg.BaseURL, e.accounts)})})
 	require.NoError(t, err)
 	e.srv = httptest.NewServer(h)
 	t.Cleanup(e.srv.Close)

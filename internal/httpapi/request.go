@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/runtime"
 
+	"github.com/wamux/wamux/gen/api"
 	"github.com/wamux/wamux/internal/apperr"
 	"github.com/wamux/wamux/internal/auth"
 )
@@ -37,6 +38,10 @@ func requestBody[T any](jsonBody, formBody *T, mp *multipart.Reader) (*T, error)
 type requestInfo struct {
 	url        *url.URL
 	clientAddr string
+	// decoded is set once a strict handler is about to run: the request
+	// was bound to its types. An unexpected error before that point came
+	// from decoding the client's request (see markDecoded).
+	decoded bool
 }
 
 type requestInfoKey struct{}
@@ -123,4 +128,14 @@ func (s *Server) links(ctx context.Context, p page, count int64) (next, prev *st
 		prev = build(max(0, p.offset-p.limit))
 	}
 	return next, prev
+}
+
+// markDecoded is a strict-server middleware: it runs after oapi-codegen
+// has bound the request (parameters, JSON, form or multipart body) and
+// just before the handler, and records that binding succeeded.
+func markDecoded(f api.StrictHandlerFunc, _ string) api.StrictHandlerFunc {
+	return func(c echo.Context, request any) (any, error) {
+		infoFrom(c.Request().Context()).decoded = true
+		return f(c, request)
+	}
 }

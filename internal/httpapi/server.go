@@ -23,6 +23,8 @@ import (
 	"github.com/wamux/wamux/internal/docs"
 	"github.com/wamux/wamux/internal/inbox"
 	"github.com/wamux/wamux/internal/media"
+	"github.com/wamux/wamux/internal/ownership"
+	"github.com/wamux/wamux/internal/webhooks"
 )
 
 // Deps are what the HTTP layer needs from the rest of wamux.
@@ -34,6 +36,10 @@ type Deps struct {
 	Accounts *accounts.Service
 	Media    *media.Service
 	Inbox    *inbox.Service
+	// Ownership serves tags, taggings and chat assignment.
+	Ownership *ownership.Service
+	// Webhooks manages the per-user WABA Webhooks (internal/fanout delivers them).
+	Webhooks *webhooks.Service
 	// Inbound receives the provider's notifications (inbox.Service.Ingest,
 	// or a group committer in front of it).
 	Inbound Ingester
@@ -53,10 +59,17 @@ type Server struct {
 	accounts *accounts.Service
 	media    *media.Service
 	inbox    *inbox.Service
+	webhooks *webhooks.Service
 	inbound  Ingester
 	throttle auth.Throttle
 	metrics  *metrics
-	registry *prometheus.Registry
+	// strictRoutes are the "METHOD /path/:param/" routes of the strict
+	// server, whose decoding failures answer 400 (see errorBody).
+	strictRoutes map[string]bool
+	registry     *prometheus.Registry
+
+	// ownership serves tags, taggings and chat assignment.
+	ownership *ownership.Service
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -77,6 +90,8 @@ func New(d Deps) (*echo.Echo, error) {
 		accounts:  d.Accounts,
 		media:     d.Media,
 		inbox:     d.Inbox,
+		ownership: d.Ownership,
+		webhooks:  d.Webhooks,
 		inbound:   d.Inbound,
 		throttle:  auth.Throttle{Burst: d.Config.LoginBurst, Window: d.Config.LoginWindow},
 		metrics:   newMetrics(reg),
@@ -125,7 +140,8 @@ func New(d Deps) (*echo.Echo, error) {
 	e.Use(s.authenticate)
 	e.Use(v.middleware)
 
-	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
+	api.RegisterHandlers(e, api.NewStrictHandler(s, []api.StrictMiddlewareFunc{markDecoded}))
+	s.strictRoutes = strictRoutes(e)
 
 	// Outside the strict server on purpose; see login.go and below.
 	e.GET("/login/", s.getLoginPage)
@@ -166,4 +182,14 @@ func (s *Server) readyz(c echo.Context) error {
 		return c.String(http.StatusServiceUnavailable, "database unavailable")
 	}
 	return c.String(http.StatusOK, "ok")
+}
+
+// strictRoutes lists the routes registered so far: called right after the
+// strict server registers its routes and before the hand-served ones.
+func strictRoutes(e *echo.Echo) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range e.Routes() {
+		out[r.Method+" "+r.Path] = true
+	}
+	return out
 }

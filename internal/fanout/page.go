@@ -1,0 +1,184 @@
+package fanout
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/wamux/wamux/gen/db"
+	"github.com/wamux/wamux/internal/inbox"
+	"github.com/wamux/wamux/internal/webhooks"
+)
+
+// A page is a run of the event log after one position, with what every
+// deliverer needs to build its payload from it: the chats' assignments and
+// the messages, read once per process and shared. Deliverers that are
+// caught up sit at the same position, so N webhooks cost one read of the
+// log instead of N; each deliverer then filters the page for its user and
+// reads only its received marks.
+//
+// A page is a prefix of the log below the horizon: it can be shorter than
+// a read made later (the horizon moves on), never different. So a page may
+// be reused as long as that cannot make a deliverer believe it is caught up
+// while a notification announced more: see Engine.page.
+type page struct {
+	key     pageKey
+	started time.Time // when its read began
+	done    chan struct{}
+	err     error
+	events  []db.FanoutEventsRow
+	// above: committed events wait above the horizon (read when the page
+	// is not full).
+	above bool
+
+	dataOnce sync.Once
+	dataErr  error
+	chats    map[string]*chatState
+	msgs     map[int64]*sharedMessage
+}
+
+type pageKey struct {
+	pos webhooks.Position
+	lim int32
+}
+
+// pageTTL bounds how long a page serves: assignments and message statuses
+// in it are at most this old when delivered.
+const pageTTL = time.Second
+
+// page returns the events after pos, reading them unless a usable page is
+// cached or being read. fresh demands a read that starts now (timer-driven
+// polls: the horizon may have moved without a notification).
+func (e *Engine) page(ctx context.Context, pos webhooks.Position, lim int32, fresh bool) (*page, error) {
+	key := pageKey{pos: pos, lim: lim}
+	for {
+		notified := time.Unix(0, e.lastNotify.Load())
+		e.pagesMu.Lock()
+		p := e.pages[key]
+		if p != nil && (fresh || time.Since(p.started) > pageTTL) {
+			p = nil
+		}
+		if p == nil {
+			p = &page{key: key, started: time.Now(), done: make(chan struct{})}
+			e.evictPages()
+			e.pages[key] = p
+			e.pagesMu.Unlock()
+			e.readPage(p)
+			return p, p.err
+		}
+		e.pagesMu.Unlock()
+		select {
+		case <-p.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		// A full page is fine whenever it was read: more follows anyway. A
+		// shorter one only if its read began after the last notification,
+		// else it may miss what that notification announced.
+		if p.err == nil && (len(p.events) == int(lim) || !p.started.Before(notified)) {
+			return p, nil
+		}
+		fresh = true
+	}
+}
+
+// evictPages drops pages past their time; pagesMu is held.
+func (e *Engine) evictPages() {
+	for k, p := range e.pages {
+		if time.Since(p.started) > 2*pageTTL {
+			delete(e.pages, k)
+		}
+	}
+}
+
+func (e *Engine) readPage(p *page) {
+	defer close(p.done)
+	ctx := e.hard // shared by several deliverers: not tied to one of them
+	p.events, p.err = e.q.FanoutEvents(ctx, db.FanoutEventsParams{CursorXid: p.key.pos.XidText(), CursorID: p.key.pos.ID, Lim: p.key.lim})
+	if p.err == nil && len(p.events) < int(p.key.lim) {
+		p.above, p.err = e.q.FanoutEventsAboveHorizon(ctx, db.FanoutEventsAboveHorizonParams{CursorXid: p.key.pos.XidText(), CursorID: p.key.pos.ID})
+	}
+	if p.err != nil {
+		p.err = fmt.Errorf("read the event log: %w", p.err)
+		e.pagesMu.Lock()
+		if e.pages[p.key] == p {
+			delete(e.pages, p.key)
+		}
+		e.pagesMu.Unlock()
+	}
+}
+
+// data loads, once, the chats of the page's events and the messages of its
+// message events.
+func (p *page) data(e *Engine) error {
+	p.dataOnce.Do(func() {
+		ctx := e.hard
+		var chatIDs []string
+		var msgIDs []int64
+		for _, ev := range p.events {
+			if ev.ChatWaID != nil && !slices.Contains(chatIDs, *ev.ChatWaID) {
+				chatIDs = append(chatIDs, *ev.ChatWaID)
+			}
+			if ev.MessageID != nil && (ev.Kind == inbox.EventIncomingMessage || ev.Kind == inbox.EventOutgoingMessage) {
+				msgIDs = append(msgIDs, *ev.MessageID)
+			}
+		}
+		p.chats = make(map[string]*chatState, len(chatIDs))
+		if len(chatIDs) > 0 {
+			rows, err := e.q.FanoutChats(ctx, chatIDs)
+			if err != nil {
+				p.dataErr = fmt.Errorf("load chats: %w", err)
+				return
+			}
+			for _, r := range rows {
+				p.chats[r.WaID] = &chatState{user: r.AssignedUserID, group: r.AssignedGroupID}
+			}
+		}
+		p.msgs, p.dataErr = e.loadMessages(ctx, msgIDs)
+	})
+	return p.dataErr
+}
+
+// sharedMessage is a message as the list endpoint shows it, encoded once
+// per value of the per-user `received` and shared by every deliverer.
+type sharedMessage struct {
+	msg  inbox.Message
+	once [2]sync.Once
+	enc  [2]json.RawMessage
+	err  [2]error
+}
+
+// encoded returns the message's JSON for a user who has (or has not)
+// received it.
+func (m *sharedMessage) encoded(p Presenter, received bool) (json.RawMessage, error) {
+	i := 0
+	if received {
+		i = 1
+	}
+	m.once[i].Do(func() {
+		msg := m.msg
+		msg.Received = received
+		m.enc[i], m.err[i] = json.Marshal(p.Messages([]inbox.Message{msg})[0])
+	})
+	return m.enc[i], m.err[i]
+}
+
+// loadMessages reads messages by id, as the list endpoint shows them minus
+// the per-user `received`.
+func (e *Engine) loadMessages(ctx context.Context, ids []int64) (map[int64]*sharedMessage, error) {
+	out := make(map[int64]*sharedMessage, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := e.q.FanoutMessages(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load messages: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ID] = &sharedMessage{msg: messageOf(r)}
+	}
+	return out, nil
+}
