@@ -164,24 +164,44 @@ JOIN users u ON u.id = w.user_id
 WHERE w.id = @id;
 
 -- name: FanoutEvents :many
--- The next events after a cursor, read only below the horizon: every
--- transaction older than pg_snapshot_xmin has ended, so this prefix of the
--- log can no longer gain rows and the cursor never skips a late commit.
-SELECT e.id, e.xid::text AS xid_text, e.kind, e.chat_wa_id, e.message_id, e.payload, e.created_at
+-- The next events after a cursor, in log order, with the horizon of the
+-- same snapshot. The caller consumes only the rows below the horizon
+-- (xid < horizon): no transaction below it can still commit a row into
+-- events, so that prefix of the log can no longer change and the cursor
+-- never skips a late commit. A row at or above the horizon says that
+-- committed events wait for an older transaction to end (a notification
+-- may never come for that), so the deliverer looks again soon. Rows are in
+-- (xid, id) order, so the consumable ones come first.
+--
+-- The horizon is pg_snapshot_xmin (the oldest transaction still running)
+-- made exact for this database: snapshots are cluster-wide, so a long
+-- transaction in another database of the same server would hold the
+-- deliveries back although it can never write to this events table. A
+-- running xid counts unless a backend connected to another database is
+-- seen running it (pg_stat_activity shows other roles' xids only to
+-- superusers and pg_read_all_stats; unseen ones count, which is safe). An
+-- xid that ended after the snapshot is no longer seen and counts too: its
+-- rows, invisible to this snapshot, are then read next time. xid8 and the
+-- 32-bit backend_xid are compared modulo 2^32, which is exact among
+-- running transactions.
+WITH snap AS MATERIALIZED (
+    SELECT pg_current_snapshot() AS s
+), elsewhere AS MATERIALIZED (
+    SELECT a.backend_xid::text::bigint AS xid32
+    FROM pg_catalog.pg_stat_activity a
+    WHERE a.backend_xid IS NOT NULL AND a.datname <> current_database()
+), horizon AS MATERIALIZED (
+    SELECT coalesce(
+        (SELECT min(x.x) FROM snap, pg_snapshot_xip(snap.s) AS x(x)
+          WHERE (x.x::text::numeric % 4294967296)::bigint NOT IN (SELECT xid32 FROM elsewhere)),
+        (SELECT pg_snapshot_xmax(snap.s) FROM snap)) AS h
+)
+SELECT e.id, e.xid::text AS xid_text, e.kind, e.chat_wa_id, e.message_id, e.payload, e.created_at,
+       (SELECT h FROM horizon)::text AS horizon_text
 FROM events e
 WHERE (e.xid, e.id) > (CAST(@cursor_xid::text AS xid8), @cursor_id::bigint)
-  AND e.xid < pg_snapshot_xmin(pg_current_snapshot())
 ORDER BY e.xid, e.id
 LIMIT @lim;
-
--- name: FanoutEventsAboveHorizon :one
--- Whether committed events wait above the horizon (an older transaction
--- still runs): the deliverer then looks again soon instead of waiting for a
--- notification that the older transaction may never send.
-SELECT EXISTS (
-    SELECT 1 FROM events e
-    WHERE (e.xid, e.id) > (CAST(@cursor_xid::text AS xid8), @cursor_id::bigint)
-      AND e.xid >= pg_snapshot_xmin(pg_current_snapshot()))::boolean;
 
 -- name: FanoutChats :many
 -- Who a batch's chats are assigned to now: permissions and assigned_messages
@@ -207,8 +227,14 @@ LEFT JOIN users s ON s.id = m.sender_id
 WHERE m.id = ANY(@ids::bigint[]);
 
 -- name: FanoutMarks :many
-SELECT chat_wa_id, received_until FROM received_marks
-WHERE user_id = @user_id AND chat_wa_id = ANY(@wa_ids::text[]);
+-- A user's received marks of some chats: one primary-key probe per chat.
+-- (Written as "chat_wa_id = ANY(...)", the planner may read all the user's
+-- marks and filter them: measured 4 ms a call for 60 chats of 1,000.)
+SELECT c.wa_id::text AS chat_wa_id, m.received_until
+FROM unnest(@wa_ids::text[]) AS c(wa_id),
+     LATERAL (SELECT rm.received_until FROM received_marks rm
+              WHERE rm.user_id = @user_id::bigint AND rm.chat_wa_id = c.wa_id
+              LIMIT 1) AS m;
 
 -- name: FanoutUnreceived :many
 -- The newest incoming messages of a chat a user has not received: what a
@@ -256,7 +282,8 @@ WITH upd AS (
          (SELECT unnest(@mark_chats::text[]) AS chat_wa_id, unnest(@mark_tss::timestamptz[]) AS received_until) AS x
     WHERE EXISTS (SELECT 1 FROM chats c WHERE c.wa_id = x.chat_wa_id)
     ON CONFLICT (user_id, chat_wa_id) DO UPDATE
-    SET received_until = greatest(received_marks.received_until, excluded.received_until), updated_at = now()
+    SET received_until = excluded.received_until, updated_at = now()
+    WHERE received_marks.received_until < excluded.received_until
 )
 SELECT count(*) FROM upd;
 

@@ -21,6 +21,7 @@ import (
 	"github.com/wamux/wamux/internal/inbox"
 	"github.com/wamux/wamux/internal/media"
 	"github.com/wamux/wamux/internal/ownership"
+	"github.com/wamux/wamux/internal/rules"
 	"github.com/wamux/wamux/internal/storage"
 	"github.com/wamux/wamux/internal/waba"
 	"github.com/wamux/wamux/internal/webhooks"
@@ -41,6 +42,8 @@ type app struct {
 	webhookAllowPrivate bool
 	// ownership: tags, taggings and chat assignment (the rule engine assigns through it too).
 	ownership *ownership.Service
+	// rules: the rule engine's rules and configuration; its Engine runs in serve.
+	rules *rules.Service
 }
 
 func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, migrate bool) (*app, error) {
@@ -83,6 +86,8 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, migrat
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
 	a.webhooks = webhooks.New(webhooks.Config{Pool: pool, Logger: logger, AllowPrivate: a.webhookAllowPrivate})
+	a.rules = rules.New(rules.Config{Pool: pool, Logger: logger, Assigner: a.ownership,
+		Presenter: httpapi.NewPresenter(cfg.BaseURL, a.accounts), AllowPrivate: a.webhookAllowPrivate})
 	return a, nil
 }
 
@@ -154,6 +159,7 @@ func (a *app) serve(ctx context.Context, ready func(addr string)) error {
 		Config: a.cfg, Logger: a.logger, Pool: a.pool, Auth: a.auth, Accounts: a.accounts,
 		Media: a.media, Inbox: a.inbox, Inbound: committer, Webhooks: a.webhooks,
 		Ownership: a.ownership,
+		Rules:     a.rules,
 	})
 	if err != nil {
 		return err
@@ -186,6 +192,12 @@ func (a *app) serve(ctx context.Context, ready func(addr string)) error {
 	delivered := make(chan struct{})
 	go func() { deliverers.Run(deliverCtx); close(delivered) }()
 	defer func() { stopDeliverers(); <-delivered }()
+	// The rule engine, likewise, finishes its batch in flight (bounded by the
+	// custom engine's timeout), records its position and gives its lease back.
+	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
+	engineDone := make(chan struct{})
+	go func() { rules.NewEngine(a.rules, rules.EngineOptions{}).Run(engineCtx); close(engineDone) }()
+	defer func() { stopEngine(); <-engineDone }()
 	if a.cfg.AppSecret == "" && a.cfg.InboundToken == "" {
 		a.logger.WarnContext(ctx, "the provider webhook accepts unsigned notifications: set WAMUX_APP_SECRET or WAMUX_INBOUND_TOKEN")
 	}

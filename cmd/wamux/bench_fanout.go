@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -32,6 +33,7 @@ type fanoutOptions struct {
 	subscribers, rate, conns int
 	duration                 time.Duration
 	keep                     bool
+	cpuProfile               string
 }
 
 // The fan-out targets for this 2-core machine.
@@ -60,6 +62,7 @@ func benchFanout(ctx context.Context, cfg config.Config, args []string, stdout, 
 	fs.IntVar(&o.conns, "conns", 64, "connections of the maximum-rate runs")
 	fs.DurationVar(&o.duration, "duration", 15*time.Second, "length of each run")
 	fs.BoolVar(&o.keep, "keep", false, "keep the database afterwards")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the runs with subscribers to this file")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || o.subscribers < 1 || o.rate < 1 || o.conns < 1 || o.duration <= 0 {
 		fmt.Fprintln(stderr, "usage: wamux bench-fanout [--subscribers N] [--rate R] [--conns C] [--duration D] [--keep]")
 		return errUsage
@@ -245,6 +248,17 @@ func (b *fanoutBench) run(ctx context.Context) error {
 			_ = r.srv.Close()
 		}
 	}()
+	if o := b.opt.cpuProfile; o != "" {
+		f, err := os.Create(o)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := b.steady(ctx); err != nil {
 		return err
 	}
@@ -437,7 +451,7 @@ func (b *fanoutBench) steady(ctx context.Context) error {
 	slices.Sort(e2e)
 	slices.Sort(ackLat)
 	if len(e2e) == 0 {
-		return fmt.Errorf("steady run: nothing delivered")
+		return fmt.Errorf("steady run: nothing delivered (%d of %d acknowledged, %d failed)", acked, n, failed)
 	}
 	perSub := float64(deliveredDuring) / float64(b.opt.subscribers) / sendEnd.Sub(start).Seconds()
 	p99 := pct(e2e, 99)

@@ -81,6 +81,8 @@ type eventBody struct {
 		ID int64 `json:"id"`
 	} `json:"assigned_to_user_set"`
 	object json.RawMessage
+	// contactWaID is the wa_id of Contact.
+	contactWaID string
 }
 
 type tagRef struct {
@@ -99,6 +101,17 @@ func parseEventBody(kind string, raw json.RawMessage) (eventBody, error) {
 	}
 	switch kind {
 	case kindChatAssignment, kindChatTagging, kindMessageTagging:
+	case inbox.EventIncomingMessage:
+		var c struct {
+			WaID string `json:"wa_id"`
+		}
+		if len(b.Contact) > 0 && string(b.Contact) != "null" {
+			if err := json.Unmarshal(b.Contact, &c); err != nil {
+				return b, err
+			}
+		}
+		b.contactWaID = c.WaID
+		return b, nil
 	default:
 		return b, nil
 	}
@@ -209,11 +222,8 @@ func (d *deliverer) build(st *state, pg *page) (*batch, error) {
 	}
 	b := &batch{end: st.cursor, marks: map[string]time.Time{}}
 	var sel []selected
-	for _, ev := range pg.events {
-		body, err := parseEventBody(ev.Kind, ev.Payload)
-		if err != nil {
-			e.log.WarnContext(ctx, "event with an unreadable payload", "event_id", ev.ID, "error", err)
-		}
+	for i, ev := range pg.events {
+		body := pg.bodies[i]
 		p := classify(st, ev, &body, pg.chats)
 		pos, err := webhooks.ParsePosition(ev.XidText, ev.ID)
 		if err != nil {
@@ -278,15 +288,9 @@ func (d *deliverer) build(st *state, pg *page) (*batch, error) {
 		switch ev.Kind {
 		case inbox.EventIncomingMessage:
 			if pt.raw {
-				if len(body.Contact) > 0 && string(body.Contact) != "null" {
-					var c struct {
-						WaID string `json:"wa_id"`
-					}
-					_ = json.Unmarshal(body.Contact, &c)
-					if !contacts[c.WaID] {
-						contacts[c.WaID] = true
-						p.Contacts = append(p.Contacts, body.Contact)
-					}
+				if len(body.Contact) > 0 && string(body.Contact) != "null" && !contacts[body.contactWaID] {
+					contacts[body.contactWaID] = true
+					p.Contacts = append(p.Contacts, body.Contact)
 				}
 				if len(body.Message) > 0 {
 					p.Messages = append(p.Messages, body.Message)
@@ -349,13 +353,81 @@ func (d *deliverer) build(st *state, pg *page) (*batch, error) {
 		// Its messages are gone (pruned): nothing left to say.
 		return &batch{end: b.end}, nil
 	}
-	body, err := json.Marshal(&p)
+	body, err := p.encode()
 	if err != nil {
 		return nil, fmt.Errorf("encode payload: %w", err)
 	}
 	b.body = body
 	b.first, b.last, b.count = sel[0].ev.ID, sel[len(sel)-1].ev.ID, len(sel)
 	return b, nil
+}
+
+// encode writes the payload as JSON. The raw parts are copied as they
+// are: they are valid JSON already (from PostgreSQL's jsonb or from
+// encoding/json), and json.Marshal would scan and compact every one of
+// them again for every webhook.
+func (p *payload) encode() ([]byte, error) {
+	size := 64
+	for _, list := range [][]json.RawMessage{p.Contacts, p.Messages, p.Statuses, p.Errors, p.IncomingMessages, p.OutgoingMessages, p.AssignedMessages} {
+		for _, r := range list {
+			size += len(r) + 1
+		}
+	}
+	buf := make([]byte, 0, size+len(p.ChatAssignment)+len(p.ChatTagging)+len(p.MessageTagging))
+	buf = append(buf, '{')
+	field := func(name string) {
+		if len(buf) > 1 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, '"')
+		buf = append(buf, name...)
+		buf = append(buf, '"', ':')
+	}
+	list := func(name string, items []json.RawMessage) {
+		if len(items) == 0 {
+			return
+		}
+		field(name)
+		buf = append(buf, '[')
+		for i, r := range items {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = append(buf, r...)
+		}
+		buf = append(buf, ']')
+	}
+	one := func(name string, r json.RawMessage) {
+		if len(r) > 0 {
+			field(name)
+			buf = append(buf, r...)
+		}
+	}
+	list("contacts", p.Contacts)
+	list("messages", p.Messages)
+	list("statuses", p.Statuses)
+	list("errors", p.Errors)
+	list("incoming_messages", p.IncomingMessages)
+	list("outgoing_messages", p.OutgoingMessages)
+	list("assigned_messages", p.AssignedMessages)
+	one("chat_assignment", p.ChatAssignment)
+	one("chat_tagging", p.ChatTagging)
+	one("message_tagging", p.MessageTagging)
+	if len(p.TaggedMessages) > 0 {
+		r, err := json.Marshal(p.TaggedMessages)
+		if err != nil {
+			return nil, err
+		}
+		one("tagged_messages", r)
+	}
+	if len(p.TaggedChats) > 0 {
+		r, err := json.Marshal(p.TaggedChats)
+		if err != nil {
+			return nil, err
+		}
+		one("tagged_chats", r)
+	}
+	return append(buf, '}'), nil
 }
 
 func (t eventBody) newTag() newTag {
@@ -399,7 +471,7 @@ func (bm *batchMessages) received(m *sharedMessage) bool {
 func (d *deliverer) messages(st *state, pg *page, sel []selected) (*batchMessages, error) {
 	ctx, q := d.ctx, d.e.q
 	out := &batchMessages{byID: map[int64]*sharedMessage{}, marks: map[string]time.Time{}, chatBacklog: map[string][]int64{}, tagged: map[int64]int64{}}
-	var extra []int64
+	var extra, tagged []int64
 	need := func(id int64) {
 		if m, ok := pg.msgs[id]; ok {
 			out.byID[id] = m
@@ -438,11 +510,19 @@ func (d *deliverer) messages(st *state, pg *page, sel []selected) (*batchMessage
 				id = mid
 			}
 			out.tagged[ev.ID] = id
-			need(id)
+			if id != 0 {
+				tagged = append(tagged, id) // read afresh: it must show the tag just applied
+			}
 		}
 	}
-	if len(extra) > 0 {
-		more, err := d.e.loadMessages(ctx, extra)
+	for _, ids := range []struct {
+		ids   []int64
+		fresh bool
+	}{{extra, false}, {tagged, true}} {
+		if len(ids.ids) == 0 {
+			continue
+		}
+		more, err := d.e.messages(ctx, ids.ids, ids.fresh)
 		if err != nil {
 			return nil, err
 		}

@@ -43,21 +43,12 @@ type deliverer struct {
 	// quick is the current delay of the short re-polls while committed
 	// events wait above the horizon.
 	quick time.Duration
-	// st is the webhook as last read, kept up to date by the deliverer's
-	// own writes; read again when stale, changed, or a write missed.
-	st    *state
-	stAt  time.Time
-	dirty bool
 	// fresh demands a read of the log that starts now (after a timer, the
 	// horizon may have moved without a notification).
 	fresh bool
 	// lingerUntil: no POST starts before it (Config.Linger).
 	lingerUntil time.Time
 }
-
-// stateTTL is how long a deliverer trusts its copy of the webhook and its
-// user: permission and activity changes take effect within it.
-const stateTTL = time.Second
 
 func newDeliverer(e *Engine, id int64) *deliverer {
 	ctx, cancel := context.WithCancel(e.hard)
@@ -111,7 +102,7 @@ func (d *deliverer) run() {
 		case <-d.stop:
 		case <-d.ctx.Done():
 		case <-d.changed:
-			d.dirty, d.fresh, d.lingerUntil = true, true, time.Time{}
+			d.fresh, d.lingerUntil = true, time.Time{}
 		case <-events:
 		case <-t.C:
 			if !n.linger {
@@ -193,22 +184,21 @@ func (d *deliverer) load() (*state, error) {
 }
 
 // step delivers (or skips) one batch, or says how long to wait for one.
+// The webhook and its user are read before every batch (one primary-key
+// read): a deactivated user, a lost permission, a changed URL or a replay
+// take effect at once.
 func (d *deliverer) step() next {
 	e := d.e
-	if d.st == nil || d.dirty || time.Since(d.stAt) > stateTTL {
-		st, err := d.load()
-		if errors.Is(err, pgx.ErrNoRows) {
-			return next{exit: true} // deleted
-		}
-		if err != nil {
-			if d.ctx.Err() == nil {
-				e.log.WarnContext(d.ctx, "webhook state not readable", "webhook_id", d.id, "error", err)
-			}
-			return next{wait: e.cfg.PollInterval}
-		}
-		d.st, d.stAt, d.dirty = st, time.Now(), false
+	st, err := d.load()
+	if errors.Is(err, pgx.ErrNoRows) {
+		return next{exit: true} // deleted
 	}
-	st := d.st
+	if err != nil {
+		if d.ctx.Err() == nil {
+			e.log.WarnContext(d.ctx, "webhook state not readable", "webhook_id", d.id, "error", err)
+		}
+		return next{wait: e.cfg.PollInterval}
+	}
 	if st.LeasedBy == nil || *st.LeasedBy != e.cfg.Replica {
 		d.lost.Store(true)
 		return next{exit: true}
@@ -249,18 +239,11 @@ func (d *deliverer) step() next {
 		n, err := e.q.FanoutSkip(d.ctx, db.FanoutSkipParams{
 			ID: d.id, Replica: e.cfg.Replica, OldXid: st.cursor.XidText(), OldID: st.cursor.ID, NewXid: b.end.XidText(), NewID: b.end.ID,
 		})
-		switch {
-		case err != nil:
-			if d.ctx.Err() == nil {
-				e.log.WarnContext(d.ctx, "webhook cursor not moved", "webhook_id", d.id, "error", err)
-			}
-			d.dirty = true
+		if err != nil && d.ctx.Err() == nil {
+			e.log.WarnContext(d.ctx, "webhook cursor not moved", "webhook_id", d.id, "error", err)
 			return next{wait: e.cfg.PollInterval}
-		case n == 0:
-			d.dirty = true
-		default:
-			st.cursor = b.end
 		}
+		_ = n // 0: a replay or a new holder moved it; the next step reads it again
 		return next{}
 	}
 	started := time.Now()
@@ -280,7 +263,6 @@ func (d *deliverer) step() next {
 		})
 		switch {
 		case err != nil:
-			d.dirty = true
 			if d.ctx.Err() == nil {
 				// The receiver has the batch; it comes again (at least once).
 				e.log.WarnContext(d.ctx, "delivery not recorded; the batch will be sent again", "webhook_id", d.id, "error", err)
@@ -288,10 +270,7 @@ func (d *deliverer) step() next {
 			}
 			return next{}
 		case n == 0:
-			d.dirty = true
 			e.log.InfoContext(d.ctx, "webhook moved meanwhile (replay or new holder); reloading", "webhook_id", d.id)
-		default:
-			st.cursor, st.ConsecutiveFailures, st.NextAttemptAt = b.end, 0, nil
 		}
 		if b.count < e.cfg.BatchSize && len(pg.events) < int(lim) {
 			// Caught up: let the next events gather for a moment.
@@ -308,20 +287,15 @@ func (d *deliverer) step() next {
 		s := int32(res.status)
 		status = &s
 	}
-	n, err := e.q.FanoutFailed(d.ctx, db.FanoutFailedParams{
+	if _, err := e.q.FanoutFailed(d.ctx, db.FanoutFailedParams{
 		ID: d.id, Replica: e.cfg.Replica, StatusCode: status, LatencyMs: res.latencyMS(), Error: res.err,
 		FirstEventID: b.first, LastEventID: b.last, EventCount: int32(b.count), NextAttemptAt: &at,
-	})
-	switch {
-	case err != nil:
+	}); err != nil {
 		if d.ctx.Err() != nil {
 			return next{exit: true}
 		}
 		e.log.WarnContext(d.ctx, "failed delivery not recorded", "webhook_id", d.id, "error", err)
-	case n == 0:
-		d.dirty = true
 	}
-	st.ConsecutiveFailures, st.NextAttemptAt = int32(failures), &at
 	e.log.InfoContext(d.ctx, "webhook delivery failed; retrying later", "webhook_id", d.id, "url", webhooks.Redacted(st.Url),
 		"error", res.err, "consecutive_failures", failures, "retry_in", delay.Round(time.Millisecond))
 	return next{wait: delay}

@@ -294,3 +294,39 @@ func TestKilledEngineResumesWithoutGaps(t *testing.T) {
 	require.NoError(t, w.pool.QueryRow(context.Background(), `SELECT leased_by FROM waba_webhooks`).Scan(&leasedBy))
 	require.Equal(t, "replica-b", leasedBy)
 }
+
+// TestHorizon: a transaction that has written nothing yet but holds an xid
+// keeps later events back until it ends, in this database (it could still
+// commit an event that belongs before them); in another database of the
+// same server it does not (it can never write to this events table).
+func TestHorizon(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	rc := newReceiver(t, nil)
+	w.webhook(w.user("watcher"), rc.srv.URL)
+	w.engine("replica-a", nil)
+	ctx := context.Background()
+
+	// Another database, same server and role: ignored.
+	other := newPool(t, dbtest.URL(t))
+	tx, err := other.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	_, err = tx.Exec(ctx, "SELECT pg_current_xact_id()")
+	require.NoError(t, err)
+	w.inbound("wamid.H1", "15550001212", "first")
+	rc.waitFor(t, []string{"wamid.H1"}, 3*time.Second)
+
+	// This database: held back, then delivered soon after it ends (no
+	// notification comes from a transaction that wrote no event).
+	own, err := w.pool.Begin(ctx)
+	require.NoError(t, err)
+	_, err = own.Exec(ctx, "SELECT pg_current_xact_id()")
+	require.NoError(t, err)
+	w.inbound("wamid.H2", "15550001212", "second")
+	time.Sleep(500 * time.Millisecond)
+	_, count := rc.snapshot()
+	require.Zero(t, count["wamid.H2"], "delivered past a running transaction of this database")
+	require.NoError(t, own.Rollback(ctx))
+	rc.waitFor(t, []string{"wamid.H2"}, 3*time.Second)
+}

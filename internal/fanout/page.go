@@ -3,8 +3,10 @@ package fanout
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -30,12 +32,12 @@ type page struct {
 	done    chan struct{}
 	err     error
 	events  []db.FanoutEventsRow
-	// above: committed events wait above the horizon (read when the page
-	// is not full).
+	// above: committed events wait above the horizon.
 	above bool
 
 	dataOnce sync.Once
 	dataErr  error
+	bodies   []eventBody // parsed payloads, one per event
 	chats    map[string]*chatState
 	msgs     map[int64]*sharedMessage
 }
@@ -47,7 +49,7 @@ type pageKey struct {
 
 // pageTTL bounds how long a page serves: assignments and message statuses
 // in it are at most this old when delivered.
-const pageTTL = time.Second
+const pageTTL = 250 * time.Millisecond
 
 // page returns the events after pos, reading them unless a usable page is
 // cached or being read. fresh demands a read that starts now (timer-driven
@@ -98,8 +100,18 @@ func (e *Engine) readPage(p *page) {
 	defer close(p.done)
 	ctx := e.hard // shared by several deliverers: not tied to one of them
 	p.events, p.err = e.q.FanoutEvents(ctx, db.FanoutEventsParams{CursorXid: p.key.pos.XidText(), CursorID: p.key.pos.ID, Lim: p.key.lim})
-	if p.err == nil && len(p.events) < int(p.key.lim) {
-		p.above, p.err = e.q.FanoutEventsAboveHorizon(ctx, db.FanoutEventsAboveHorizonParams{CursorXid: p.key.pos.XidText(), CursorID: p.key.pos.ID})
+	for i, ev := range p.events {
+		xid, err1 := strconv.ParseUint(ev.XidText, 10, 64)
+		horizon, err2 := strconv.ParseUint(ev.HorizonText, 10, 64)
+		if err := errors.Join(err1, err2); err != nil {
+			p.err = err
+			break
+		}
+		if xid >= horizon {
+			// From here on the log may still gain rows: not yet.
+			p.events, p.above = p.events[:i], true
+			break
+		}
 	}
 	if p.err != nil {
 		p.err = fmt.Errorf("read the event log: %w", p.err)
@@ -111,11 +123,18 @@ func (e *Engine) readPage(p *page) {
 	}
 }
 
-// data loads, once, the chats of the page's events and the messages of its
-// message events.
+// data parses, once, the page's event payloads and loads the chats of its
+// events and the messages of its message events.
 func (p *page) data(e *Engine) error {
 	p.dataOnce.Do(func() {
 		ctx := e.hard
+		p.bodies = make([]eventBody, len(p.events))
+		for i, ev := range p.events {
+			var err error
+			if p.bodies[i], err = parseEventBody(ev.Kind, ev.Payload); err != nil {
+				e.log.WarnContext(ctx, "event with an unreadable payload", "event_id", ev.ID, "error", err)
+			}
+		}
 		var chatIDs []string
 		var msgIDs []int64
 		for _, ev := range p.events {
@@ -137,7 +156,7 @@ func (p *page) data(e *Engine) error {
 				p.chats[r.WaID] = &chatState{user: r.AssignedUserID, group: r.AssignedGroupID}
 			}
 		}
-		p.msgs, p.dataErr = e.loadMessages(ctx, msgIDs)
+		p.msgs, p.dataErr = e.messages(ctx, msgIDs, false)
 	})
 	return p.dataErr
 }
@@ -166,19 +185,55 @@ func (m *sharedMessage) encoded(p Presenter, received bool) (json.RawMessage, er
 	return m.enc[i], m.err[i]
 }
 
-// loadMessages reads messages by id, as the list endpoint shows them minus
-// the per-user `received`.
-func (e *Engine) loadMessages(ctx context.Context, ids []int64) (map[int64]*sharedMessage, error) {
+// messageTTL bounds how long a message, as read and encoded once, serves
+// every webhook that delivers it: its statuses and tags are at most this
+// old. Deliverers that lag behind one another (a backlog, lingering)
+// read different pages of the log but mostly the same messages.
+const messageTTL = time.Second
+
+type cachedMessage struct {
+	m  *sharedMessage
+	at time.Time
+}
+
+// messages returns messages by id, as the list endpoint shows them minus
+// the per-user `received`, from the process-wide cache when they were read
+// within messageTTL (and fresh is false), else from the database. Missing
+// ids (pruned messages) are absent.
+func (e *Engine) messages(ctx context.Context, ids []int64, fresh bool) (map[int64]*sharedMessage, error) {
 	out := make(map[int64]*sharedMessage, len(ids))
-	if len(ids) == 0 {
+	var missing []int64
+	now := time.Now()
+	e.msgMu.Lock()
+	for _, id := range ids {
+		if c, ok := e.msgCache[id]; ok && !fresh && now.Sub(c.at) < messageTTL {
+			out[id] = c.m
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	e.msgMu.Unlock()
+	if len(missing) == 0 {
 		return out, nil
 	}
-	rows, err := e.q.FanoutMessages(ctx, ids)
+	rows, err := e.q.FanoutMessages(ctx, missing)
 	if err != nil {
 		return nil, fmt.Errorf("load messages: %w", err)
 	}
+	e.msgMu.Lock()
+	defer e.msgMu.Unlock()
+	if now.Sub(e.msgSwept) > messageTTL {
+		for id, c := range e.msgCache {
+			if now.Sub(c.at) >= messageTTL {
+				delete(e.msgCache, id)
+			}
+		}
+		e.msgSwept = now
+	}
 	for _, r := range rows {
-		out[r.ID] = &sharedMessage{msg: messageOf(r)}
+		m := &sharedMessage{msg: messageOf(r)}
+		out[r.ID] = m
+		e.msgCache[r.ID] = cachedMessage{m: m, at: now}
 	}
 	return out, nil
 }

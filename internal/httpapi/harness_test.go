@@ -32,6 +32,7 @@ import (
 	"github.com/wamux/wamux/internal/inbox"
 	"github.com/wamux/wamux/internal/media"
 	"github.com/wamux/wamux/internal/ownership"
+	"github.com/wamux/wamux/internal/rules"
 	"github.com/wamux/wamux/internal/webhooks"
 )
 
@@ -69,6 +70,7 @@ type env struct {
 	adminToken string
 	inbox      *inbox.Service
 	media      *media.Service
+	rules      *rules.Service
 	// provider is a loopback stand-in for the Cloud API.
 	provider *fakeProvider
 	// provider counts the requests made to the fake 360dialog key check.
@@ -126,8 +128,11 @@ func newEnv(t testing.TB, opts ...option) *env {
 	cloud := e.provider.cloud()
 	e.media = media.New(media.Config{Pool: pool, Dir: t.TempDir(), Provider: cloud, Logger: logger, BaseURL: cfg.BaseURL})
 	e.inbox = inbox.New(inbox.Config{Pool: pool, Media: e.media, Provider: cloud, Logger: logger})
+	e.rules = rules.New(rules.Config{Pool: pool, Logger: logger, AllowPrivate: true, Presenter: httpapi.NewPresenter(cfg.BaseURL, e.accounts),
+		Assigner: ownership.New(ownership.Config{Pool: pool, Presenter: httpapi.NewPresenter(cfg.BaseURL, e.accounts)})})
 	h, err := httpapi.New(httpapi.Deps{Config: cfg, Logger: logger, Pool: pool, Auth: a, Accounts: e.accounts,
 		Inbox: e.inbox, Inbound: e.inbox, Media: e.media,
+		Rules:     e.rules,
 		Webhooks:  webhooks.New(webhooks.Config{Pool: pool, Logger: logger, AllowPrivate: true}),
 		Ownership: ownership.New(ownership.Config{Pool: pool, Presenter: httpapi.NewPresenter(cfg.BaseURL, e.accounts)})})
 	require.NoError(t, err)

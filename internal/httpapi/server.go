@@ -24,6 +24,7 @@ import (
 	"github.com/wamux/wamux/internal/inbox"
 	"github.com/wamux/wamux/internal/media"
 	"github.com/wamux/wamux/internal/ownership"
+	"github.com/wamux/wamux/internal/rules"
 	"github.com/wamux/wamux/internal/webhooks"
 )
 
@@ -38,6 +39,9 @@ type Deps struct {
 	Inbox    *inbox.Service
 	// Ownership serves tags, taggings and chat assignment.
 	Ownership *ownership.Service
+	// Rules serves the rule engine's rules and configuration (its Engine
+	// runs beside the server); its metrics are served at /metrics.
+	Rules *rules.Service
 	// Webhooks manages the per-user WABA Webhooks (internal/fanout delivers them).
 	Webhooks *webhooks.Service
 	// Inbound receives the provider's notifications (inbox.Service.Ingest,
@@ -70,6 +74,8 @@ type Server struct {
 
 	// ownership serves tags, taggings and chat assignment.
 	ownership *ownership.Service
+	// rules serves the rule engine's rules and configuration.
+	rules *rules.Service
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -91,11 +97,15 @@ func New(d Deps) (*echo.Echo, error) {
 		media:     d.Media,
 		inbox:     d.Inbox,
 		ownership: d.Ownership,
+		rules:     d.Rules,
 		webhooks:  d.Webhooks,
 		inbound:   d.Inbound,
 		throttle:  auth.Throttle{Burst: d.Config.LoginBurst, Window: d.Config.LoginWindow},
 		metrics:   newMetrics(reg),
 		registry:  reg,
+	}
+	if d.Rules != nil {
+		reg.MustRegister(d.Rules.Collectors()...)
 	}
 	spec, err := api.GetSwagger()
 	if err != nil {
