@@ -91,12 +91,13 @@ UPDATE round_robin_state SET last_user_id = @user_id, updated_at = now() WHERE g
 
 -- name: RuleEngineEvents :many
 -- The next events after the engine's position, read only below the horizon
--- (db/migrations/00001_init.sql, the ordering trap): this prefix of the log
--- can no longer gain rows, so no late commit is skipped.
+-- (db/migrations/00001_init.sql, the ordering trap; events_horizon() in
+-- 00003): this prefix of the log can no longer gain rows, so no late commit
+-- is skipped.
 SELECT e.id, e.xid::text AS xid_text, e.kind, e.chat_wa_id, e.message_id, e.payload, e.created_at
 FROM events e
 WHERE (e.xid, e.id) > (CAST(@cursor_xid::text AS xid8), @cursor_id::bigint)
-  AND e.xid < pg_snapshot_xmin(pg_current_snapshot())
+  AND e.xid < events_horizon()
 ORDER BY e.xid, e.id
 LIMIT @lim;
 
@@ -107,7 +108,7 @@ LIMIT @lim;
 SELECT EXISTS (
     SELECT 1 FROM events e
     WHERE (e.xid, e.id) > (CAST(@cursor_xid::text AS xid8), @cursor_id::bigint)
-      AND e.xid >= pg_snapshot_xmin(pg_current_snapshot()))::boolean;
+      AND e.xid >= events_horizon())::boolean;
 
 -- name: RuleEngineMessage :one
 -- A message as the list endpoint shows it (minus the per-user `received`),

@@ -271,7 +271,7 @@ const ruleEngineEvents = `-- name: RuleEngineEvents :many
 SELECT e.id, e.xid::text AS xid_text, e.kind, e.chat_wa_id, e.message_id, e.payload, e.created_at
 FROM events e
 WHERE (e.xid, e.id) > (CAST($1::text AS xid8), $2::bigint)
-  AND e.xid < pg_snapshot_xmin(pg_current_snapshot())
+  AND e.xid < events_horizon()
 ORDER BY e.xid, e.id
 LIMIT $3
 `
@@ -293,8 +293,9 @@ type RuleEngineEventsRow struct {
 }
 
 // The next events after the engine's position, read only below the horizon
-// (db/migrations/00001_init.sql, the ordering trap): this prefix of the log
-// can no longer gain rows, so no late commit is skipped.
+// (db/migrations/00001_init.sql, the ordering trap; events_horizon() in
+// 00003): this prefix of the log can no longer gain rows, so no late commit
+// is skipped.
 func (q *Queries) RuleEngineEvents(ctx context.Context, arg RuleEngineEventsParams) ([]RuleEngineEventsRow, error) {
 	rows, err := q.db.Query(ctx, ruleEngineEvents, arg.CursorXid, arg.CursorID, arg.Lim)
 	if err != nil {
@@ -327,7 +328,7 @@ const ruleEngineEventsAboveHorizon = `-- name: RuleEngineEventsAboveHorizon :one
 SELECT EXISTS (
     SELECT 1 FROM events e
     WHERE (e.xid, e.id) > (CAST($1::text AS xid8), $2::bigint)
-      AND e.xid >= pg_snapshot_xmin(pg_current_snapshot()))::boolean
+      AND e.xid >= events_horizon())::boolean
 `
 
 type RuleEngineEventsAboveHorizonParams struct {

@@ -46,7 +46,7 @@ func (e *env) waitAssignment(waID string, user, group any) {
 	require.Eventually(e.t, func() bool {
 		u, g := e.assignment(waID)
 		return fmt.Sprint(u) == fmt.Sprint(user) && fmt.Sprint(g) == fmt.Sprint(group)
-	}, 10*time.Second, 10*time.Millisecond, "chat %s never assigned to user %v, group %v", waID, user, group)
+	}, 30*time.Second, 10*time.Millisecond, "chat %s never assigned to user %v, group %v", waID, user, group)
 }
 
 // eventKinds lists the extension fields of the calls a receiver got, in
