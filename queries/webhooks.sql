@@ -165,39 +165,17 @@ WHERE w.id = @id;
 
 -- name: FanoutEvents :many
 -- The next events after a cursor, in log order, with the horizon of the
--- same snapshot. The caller consumes only the rows below the horizon
--- (xid < horizon): no transaction below it can still commit a row into
--- events, so that prefix of the log can no longer change and the cursor
--- never skips a late commit. A row at or above the horizon says that
--- committed events wait for an older transaction to end (a notification
--- may never come for that), so the deliverer looks again soon. Rows are in
--- (xid, id) order, so the consumable ones come first.
---
--- The horizon is pg_snapshot_xmin (the oldest transaction still running)
--- made exact for this database: snapshots are cluster-wide, so a long
--- transaction in another database of the same server would hold the
--- deliveries back although it can never write to this events table. A
--- running xid counts unless a backend connected to another database is
--- seen running it (pg_stat_activity shows other roles' xids only to
--- superusers and pg_read_all_stats; unseen ones count, which is safe). An
--- xid that ended after the snapshot is no longer seen and counts too: its
--- rows, invisible to this snapshot, are then read next time. xid8 and the
--- 32-bit backend_xid are compared modulo 2^32, which is exact among
--- running transactions.
-WITH snap AS MATERIALIZED (
-    SELECT pg_current_snapshot() AS s
-), elsewhere AS MATERIALIZED (
-    SELECT a.backend_xid::text::bigint AS xid32
-    FROM pg_catalog.pg_stat_activity a
-    WHERE a.backend_xid IS NOT NULL AND a.datname <> current_database()
-), horizon AS MATERIALIZED (
-    SELECT coalesce(
-        (SELECT min(x.x) FROM snap, pg_snapshot_xip(snap.s) AS x(x)
-          WHERE (x.x::text::numeric % 4294967296)::bigint NOT IN (SELECT xid32 FROM elsewhere)),
-        (SELECT pg_snapshot_xmax(snap.s) FROM snap)) AS h
-)
+-- same snapshot (events_horizon(), db/migrations/00003_events_horizon.sql:
+-- the oldest transaction of this database still running; a STABLE
+-- function, so it sees this statement's snapshot). The caller consumes
+-- only the rows below the horizon: no transaction below it can still
+-- commit a row into events, so that prefix of the log can no longer change
+-- and the cursor never skips a late commit. A row at or above the horizon
+-- says that committed events wait for an older transaction to end (a
+-- notification may never come for that), so the deliverer looks again
+-- soon. Rows are in (xid, id) order, so the consumable ones come first.
 SELECT e.id, e.xid::text AS xid_text, e.kind, e.chat_wa_id, e.message_id, e.payload, e.created_at,
-       (SELECT h FROM horizon)::text AS horizon_text
+       (SELECT events_horizon())::text AS horizon_text
 FROM events e
 WHERE (e.xid, e.id) > (CAST(@cursor_xid::text AS xid8), @cursor_id::bigint)
 ORDER BY e.xid, e.id

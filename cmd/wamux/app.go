@@ -155,18 +155,19 @@ func (a *app) serve(ctx context.Context, ready func(addr string)) error {
 	go func() { committer.Run(commitCtx); close(committed) }()
 	defer func() { stopCommitter(); <-committed }()
 
-	e, err := httpapi.New(httpapi.Deps{
-		Config: a.cfg, Logger: a.logger, Pool: a.pool, Auth: a.auth, Accounts: a.accounts,
-		Media: a.media, Inbox: a.inbox, Inbound: committer, Webhooks: a.webhooks,
-		Ownership: a.ownership,
-		Rules:     a.rules,
+	deliverers, err := fanout.New(fanout.Config{
+		Pool: a.pool, Logger: a.logger, Presenter: httpapi.NewPresenter(a.cfg.BaseURL, a.accounts), Chats: a.inbox,
+		AllowPrivate: a.webhookAllowPrivate,
 	})
 	if err != nil {
 		return err
 	}
-	deliverers, err := fanout.New(fanout.Config{
-		Pool: a.pool, Logger: a.logger, Presenter: httpapi.NewPresenter(a.cfg.BaseURL, a.accounts), Chats: a.inbox,
-		AllowPrivate: a.webhookAllowPrivate,
+	e, err := httpapi.New(httpapi.Deps{
+		Config: a.cfg, Logger: a.logger, Pool: a.pool, Auth: a.auth, Accounts: a.accounts,
+		Media: a.media, Inbox: a.inbox, Inbound: committer, Webhooks: a.webhooks,
+		FanoutMetrics: deliverers.Collectors(),
+		Ownership:     a.ownership,
+		Rules:         a.rules,
 	})
 	if err != nil {
 		return err

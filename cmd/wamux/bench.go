@@ -258,10 +258,18 @@ func cpuText(u loadgen.Usage) string {
 	}
 	s := fmt.Sprintf("%.2f of %d cores busy: wamux and load generator %.2f, PostgreSQL %.2f, other %.2f",
 		u.Busy, u.Cores, u.Self, u.Tracked, u.Other)
-	if u.Other > 0.25 {
+	if u.Other > disturbed {
 		s += " (DISTURBED: other programs or databases were busy)"
 	}
 	return s
+}
+
+// disturbance marks a measurement taken while other programs were busy.
+func disturbance(u loadgen.Usage) string {
+	if !u.OK || u.Other <= disturbed {
+		return ""
+	}
+	return fmt.Sprintf(" (disturbed: others used %.1f cores)", u.Other)
 }
 
 // --- reads -------------------------------------------------------------------
@@ -338,9 +346,9 @@ func (b *bench) reads(ctx context.Context) error {
 		}
 	}
 
-	b.add2("chats list (limit 100, admin)", chatRes, targetChatsP99)
-	b.add2("message page (limit 20, random chat)", pageRes, targetPageP99)
-	b.add2(fmt.Sprintf("search (%d words of varying frequency)", len(terms)), searchRes, targetSearchP99)
+	b.add2("chats list (limit 100, admin)", chatRes, targetChatsP99, cpu)
+	b.add2("message page (limit 20, random chat)", pageRes, targetPageP99, cpu)
+	b.add2(fmt.Sprintf("search (%d words of varying frequency)", len(terms)), searchRes, targetSearchP99, cpu)
 	b.detail("reads: sequential, one connection, after a warm-up; chats list showed %d of %d chats; CPU %s", chatsSeen, chatCount, cpuText(cpu))
 	for k, t := range terms {
 		b.detail("search %q: %d matching messages (%.3f%% of the seeded ones); p50 %s, p99 %s over %d requests",
@@ -351,14 +359,14 @@ func (b *bench) reads(ctx context.Context) error {
 
 // add2 adds a p50 row and a p99 row with its target, saying how many
 // requests were timed when the series ran out of time.
-func (b *bench) add2(metric string, r loadgen.Result, target time.Duration) {
+func (b *bench) add2(metric string, r loadgen.Result, target time.Duration, cpu loadgen.Usage) {
 	if r.Sent < b.opt.reads {
 		metric += fmt.Sprintf(" (%d requests in %s)", r.Sent, readBudget)
 	}
 	p99 := r.Percentile(99)
 	b.rows = append(b.rows,
-		tableRow{metric + " p50", ms(r.Percentile(50)), "", ""},
-		tableRow{metric + " p99", ms(p99), "< " + ms(target), yesNo(p99 < target)})
+		tableRow{metric + " p50", ms(r.Percentile(50)) + disturbance(cpu), "", ""},
+		tableRow{metric + " p99", ms(p99) + disturbance(cpu), "< " + ms(target), yesNo(p99 < target)})
 }
 
 func ms(d time.Duration) string {
@@ -421,7 +429,7 @@ var inboundTexts = []string{
 
 // messageRequests returns n notifications of one new text message each,
 // from seeded customers (nine in ten) and new ones.
-func (b *bench) messageRequests(n int) ([]loadgen.Request, string, error) {
+func (b *bench) messageRequests(_ context.Context, n int) ([]loadgen.Request, string, error) {
 	biz := waba.DefaultBusiness()
 	reqs, err := prepare(n, func(r *rand.Rand, i int) (loadgen.Request, error) {
 		from, name := "", ""
@@ -448,8 +456,7 @@ func (b *bench) messageRequests(n int) ([]loadgen.Request, string, error) {
 // seeded outgoing messages not read yet, then "delivered" for wamids
 // wamux never stored (kept pending, as statuses that overtake their
 // message are), shuffled together.
-func (b *bench) statusRequests(n int) ([]loadgen.Request, string, error) {
-	ctx := context.Background()
+func (b *bench) statusRequests(ctx context.Context, n int) ([]loadgen.Request, string, error) {
 	rows, err := b.app.pool.Query(ctx, `SELECT wamid, chat_wa_id FROM messages
 WHERE from_us AND read_at IS NULL AND failed_at IS NULL ORDER BY random() LIMIT $1`, n)
 	if err != nil {
@@ -485,7 +492,7 @@ WHERE from_us AND read_at IS NULL AND failed_at IS NULL ORDER BY random() LIMIT 
 
 // throughput sends one kind of notification over opt.conns connections as
 // fast as they are acknowledged, after a one-second warm-up.
-func (b *bench) throughput(ctx context.Context, kind, each string, build func(n int) ([]loadgen.Request, string, error)) error {
+func (b *bench) throughput(ctx context.Context, kind, each string, build func(ctx context.Context, n int) ([]loadgen.Request, string, error)) error {
 	warmN := maxInboundRate
 	n := int(b.opt.duration.Seconds() * maxInboundRate)
 	var (
@@ -495,7 +502,7 @@ func (b *bench) throughput(ctx context.Context, kind, each string, build func(n 
 	)
 	err := b.attempts(ctx, kind, func(attempt int) (loadgen.Usage, error) {
 		b.logf("preparing %d %s notifications", warmN+n, kind)
-		all, m, err := build(warmN + n)
+		all, m, err := build(ctx, warmN+n)
 		if err != nil {
 			return loadgen.Usage{}, err
 		}
@@ -522,7 +529,7 @@ func (b *bench) throughput(ctx context.Context, kind, each string, build func(n 
 		return err
 	}
 	rate := res.Rate()
-	measured := fmt.Sprintf("%s req/s", thousands(int(rate)))
+	measured := fmt.Sprintf("%s req/s", thousands(int(rate))) + disturbance(cpu)
 	if res.Errors+res.Failed > 0 {
 		measured += fmt.Sprintf(" (%d errors)", res.Errors+res.Failed)
 	}
@@ -548,7 +555,7 @@ func (b *bench) latency(ctx context.Context) error {
 		cpu loadgen.Usage
 	)
 	err := b.attempts(ctx, "latency", func(attempt int) (loadgen.Usage, error) {
-		reqs, _, err := b.messageRequests(n + b.opt.rate)
+		reqs, _, err := b.messageRequests(ctx, n+b.opt.rate)
 		if err != nil {
 			return loadgen.Usage{}, err
 		}
@@ -575,8 +582,8 @@ func (b *bench) latency(ctx context.Context) error {
 	p99 := res.Percentile(99)
 	label := fmt.Sprintf("acknowledgement latency at %s req/s", thousands(b.opt.rate))
 	b.rows = append(b.rows,
-		tableRow{label + " p50", ms(res.Percentile(50)), "", ""},
-		tableRow{label + " p99", ms(p99), "< " + ms(targetAckP99), yesNo(p99 < targetAckP99 && res.Errors+res.Failed == 0)})
+		tableRow{label + " p50", ms(res.Percentile(50)) + disturbance(cpu), "", ""},
+		tableRow{label + " p99", ms(p99) + disturbance(cpu), "< " + ms(targetAckP99), yesNo(p99 < targetAckP99 && res.Errors+res.Failed == 0)})
 	b.detail("latency run: %d acknowledged (%.0f req/s), %d failed, %d errors%s; max %s; CPU %s",
 		res.OK, res.Rate(), res.Failed, res.Errors, firstError(res), ms(res.Percentile(100)), cpuText(cpu))
 	return nil

@@ -167,8 +167,9 @@ type selected struct {
 // goes once it is delivered.
 type batch struct {
 	body        []byte
-	first, last int64 // ids of the first and last delivered events
-	count       int   // events delivered
+	first, last int64     // ids of the first and last delivered events
+	oldest      time.Time // when the first delivered event was written
+	count       int       // events delivered
 	end         webhooks.Position
 	// marks are the received marks to set on a 2xx: per chat, the newest
 	// incoming message delivered.
@@ -358,7 +359,7 @@ func (d *deliverer) build(st *state, pg *page) (*batch, error) {
 		return nil, fmt.Errorf("encode payload: %w", err)
 	}
 	b.body = body
-	b.first, b.last, b.count = sel[0].ev.ID, sel[len(sel)-1].ev.ID, len(sel)
+	b.first, b.last, b.count, b.oldest = sel[0].ev.ID, sel[len(sel)-1].ev.ID, len(sel), sel[0].ev.CreatedAt
 	return b, nil
 }
 

@@ -43,9 +43,11 @@ type deliverer struct {
 	// quick is the current delay of the short re-polls while committed
 	// events wait above the horizon.
 	quick time.Duration
-	// fresh demands a read of the log that starts now (after a timer, the
-	// horizon may have moved without a notification).
-	fresh bool
+	// notBefore: the next read of the log must begin after it (see
+	// Engine.page): the time of the last notification of new events this
+	// deliverer reacted to, or the end of its last timer (the horizon may
+	// have moved without a notification).
+	notBefore time.Time
 	// lingerUntil: no POST starts before it (Config.Linger).
 	lingerUntil time.Time
 }
@@ -71,7 +73,7 @@ type next struct {
 	wait time.Duration
 	// onEvents: a notification of new events ends the wait early.
 	onEvents bool
-	// linger: a wait between two POSTs, which leaves fresh as it is.
+	// linger: a wait between two POSTs, which leaves notBefore as it is.
 	linger bool
 }
 
@@ -102,11 +104,12 @@ func (d *deliverer) run() {
 		case <-d.stop:
 		case <-d.ctx.Done():
 		case <-d.changed:
-			d.fresh, d.lingerUntil = true, time.Time{}
+			d.notBefore, d.lingerUntil = time.Now(), time.Time{}
 		case <-events:
+			d.notBefore = time.Unix(0, d.e.lastNotify.Load())
 		case <-t.C:
 			if !n.linger {
-				d.fresh = true
+				d.notBefore = time.Now()
 			}
 		}
 		t.Stop()
@@ -215,8 +218,7 @@ func (d *deliverer) step() next {
 		return next{wait: wait, linger: true}
 	}
 	lim := int32(e.cfg.BatchSize)
-	pg, err := e.page(d.ctx, st.cursor, lim, d.fresh)
-	d.fresh = false
+	pg, err := e.page(d.ctx, st.cursor, lim, d.notBefore)
 	if err != nil {
 		if d.ctx.Err() == nil {
 			e.log.WarnContext(d.ctx, "event log not readable", "webhook_id", d.id, "error", err)
@@ -248,7 +250,11 @@ func (d *deliverer) step() next {
 	}
 	started := time.Now()
 	res := d.post(st, b)
+	e.metrics.postTime.Observe(res.latency.Seconds())
 	if res.ok {
+		e.metrics.attempts.WithLabelValues("ok").Inc()
+		e.metrics.events.Add(float64(b.count))
+		e.metrics.lag.Observe(time.Since(b.oldest).Seconds())
 		d.retryCut = nil
 		chats := make([]string, 0, len(b.marks))
 		tss := make([]time.Time, 0, len(b.marks))
@@ -273,11 +279,15 @@ func (d *deliverer) step() next {
 			e.log.InfoContext(d.ctx, "webhook moved meanwhile (replay or new holder); reloading", "webhook_id", d.id)
 		}
 		if b.count < e.cfg.BatchSize && len(pg.events) < int(lim) {
-			// Caught up: let the next events gather for a moment.
-			d.lingerUntil = started.Add(e.cfg.Linger)
+			// Caught up: let the next events gather for a moment. The end
+			// is on a grid shared by all deliverers (multiples of Linger),
+			// so that caught-up deliverers read the log together: one read
+			// of each page serves them all.
+			d.lingerUntil = started.Add(e.cfg.Linger / 2).Truncate(e.cfg.Linger).Add(e.cfg.Linger)
 		}
 		return next{}
 	}
+	e.metrics.attempts.WithLabelValues("failed").Inc()
 	d.retryCut = &b.last
 	failures := int(st.ConsecutiveFailures) + 1
 	delay := backoff(failures, e.cfg.BackoffBase, e.cfg.BackoffMax)

@@ -130,6 +130,7 @@ type Engine struct {
 	stopping bool
 	wg       sync.WaitGroup
 
+	metrics   *metrics
 	kick      chan struct{}
 	listening atomic.Bool
 	// lastNotify is when events were last announced (unix ns).
@@ -174,12 +175,14 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fan-out connection pool: %w", err)
 	}
-	return &Engine{
+	e := &Engine{
 		cfg: cfg, pool: pool, q: db.New(pool), log: cfg.Logger.With("component", "fanout", "replica", cfg.Replica),
 		client:  newClient(cfg.AllowPrivate, cfg.AttemptTimeout),
 		running: map[int64]*deliverer{}, kick: make(chan struct{}, 1), started: make(chan struct{}),
 		pages: map[pageKey]*page{}, msgCache: map[int64]cachedMessage{},
-	}, nil
+	}
+	e.metrics = newMetrics(e)
+	return e, nil
 }
 
 // Replica returns the name this engine leases webhooks under.

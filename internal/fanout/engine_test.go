@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wamux/wamux/gen/db"
@@ -304,7 +305,7 @@ func TestHorizon(t *testing.T) {
 	w := newWorld(t)
 	rc := newReceiver(t, nil)
 	w.webhook(w.user("watcher"), rc.srv.URL)
-	w.engine("replica-a", nil)
+	eng, _ := w.engine("replica-a", nil)
 	ctx := context.Background()
 
 	// Another database, same server and role: ignored.
@@ -329,4 +330,27 @@ func TestHorizon(t *testing.T) {
 	require.Zero(t, count["wamid.H2"], "delivered past a running transaction of this database")
 	require.NoError(t, own.Rollback(ctx))
 	rc.waitFor(t, []string{"wamid.H2"}, 3*time.Second)
+
+	// The metrics saw both deliveries.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(eng.Collectors()...)
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	got := map[string]float64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			switch {
+			case m.GetCounter() != nil:
+				got[f.GetName()] += m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				got[f.GetName()] = m.GetGauge().GetValue()
+			case m.GetHistogram() != nil:
+				got[f.GetName()] = float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	require.Equal(t, float64(2), got["wamux_webhook_events_delivered_total"])
+	require.Equal(t, float64(2), got["wamux_webhook_attempts_total"])
+	require.Equal(t, float64(2), got["wamux_webhook_lag_seconds"])
+	require.Equal(t, float64(1), got["wamux_webhook_deliverers"])
 }

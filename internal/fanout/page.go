@@ -52,15 +52,21 @@ type pageKey struct {
 const pageTTL = 250 * time.Millisecond
 
 // page returns the events after pos, reading them unless a usable page is
-// cached or being read. fresh demands a read that starts now (timer-driven
-// polls: the horizon may have moved without a notification).
-func (e *Engine) page(ctx context.Context, pos webhooks.Position, lim int32, fresh bool) (*page, error) {
+// cached or being read. A page is usable when its read began at or after
+// notBefore (the deliverer's last notification of new events, or the end
+// of a timer, after which the horizon may have moved silently), or when it
+// is full (more follows anyway), and when it is younger than pageTTL.
+func (e *Engine) page(ctx context.Context, pos webhooks.Position, lim int32, notBefore time.Time) (*page, error) {
 	key := pageKey{pos: pos, lim: lim}
 	for {
-		notified := time.Unix(0, e.lastNotify.Load())
 		e.pagesMu.Lock()
 		p := e.pages[key]
-		if p != nil && (fresh || time.Since(p.started) > pageTTL) {
+		if p != nil && time.Since(p.started) > pageTTL {
+			p = nil
+		}
+		if p != nil && p.started.Before(notBefore) && !p.loaded() {
+			// Whether it is full is known once it is read.
+		} else if p != nil && p.started.Before(notBefore) && len(p.events) < int(lim) {
 			p = nil
 		}
 		if p == nil {
@@ -77,13 +83,19 @@ func (e *Engine) page(ctx context.Context, pos webhooks.Position, lim int32, fre
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		// A full page is fine whenever it was read: more follows anyway. A
-		// shorter one only if its read began after the last notification,
-		// else it may miss what that notification announced.
-		if p.err == nil && (len(p.events) == int(lim) || !p.started.Before(notified)) {
+		if p.err == nil && (!p.started.Before(notBefore) || len(p.events) == int(lim)) {
 			return p, nil
 		}
-		fresh = true
+		notBefore = time.Now() // read it again, now
+	}
+}
+
+func (p *page) loaded() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
 	}
 }
 

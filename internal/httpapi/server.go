@@ -44,6 +44,9 @@ type Deps struct {
 	Rules *rules.Service
 	// Webhooks manages the per-user WABA Webhooks (internal/fanout delivers them).
 	Webhooks *webhooks.Service
+	// FanoutMetrics are the webhook deliverers' metrics (fanout.Engine's
+	// Collectors; the engine runs beside the server), served at /metrics.
+	FanoutMetrics []prometheus.Collector
 	// Inbound receives the provider's notifications (inbox.Service.Ingest,
 	// or a group committer in front of it).
 	Inbound Ingester
@@ -107,6 +110,7 @@ func New(d Deps) (*echo.Echo, error) {
 	if d.Rules != nil {
 		reg.MustRegister(d.Rules.Collectors()...)
 	}
+	reg.MustRegister(d.FanoutMetrics...)
 	spec, err := api.GetSwagger()
 	if err != nil {
 		return nil, fmt.Errorf("load embedded spec: %w", err)

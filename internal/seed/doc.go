@@ -10,7 +10,12 @@
 // none for some (SearchTerms lists them).
 //
 // It is built for speed: the rows are generated in Go and streamed with
-// COPY (pgx CopyFrom) in batches on two connections; the few statements
-// that remain are set-based. Seeded messages get no events: the history
-// predates every subscriber, as an imported archive would.
+// COPY (pgx CopyFrom), the way pg_restore loads a table (indexes and
+// foreign keys made after the rows) when the messages table is empty, and
+// in batches on two connections when it is not; the few statements that
+// remain are set-based. Its SQL lives here rather than in queries/: it is a
+// tool's bulk load (table and column names for COPY, catalog queries, DDL
+// taken from pg_get_indexdef), not part of the application's queries.
+// Seeded messages get no events: the history predates every subscriber, as
+// an imported archive would.
 package seed

@@ -35,8 +35,8 @@ type Options struct {
 	Span time.Duration
 	// Now is when the history ends; zero means the current time.
 	Now time.Time
-	// Seed makes the generated content repeatable (wamids and customers'
-	// numbers are random regardless); zero means 1.
+	// Seed makes the generated content repeatable (wamids are random
+	// regardless); zero means 1.
 	Seed uint64
 	// Progress receives a progress bar and a line per step; nil means
 	// silence.
@@ -68,9 +68,10 @@ const (
 
 // Seed adds opt.Chats customers with their chats and opt.Messages messages
 // to the database behind pool (already migrated), then VACUUM ANALYZEs the
-// tables it filled. It only adds rows: it can run on a database in use. An
-// interrupted run leaves the batches it committed, and chats whose last
-// message is not linked yet.
+// tables it filled. It only adds rows. Into an empty messages table it
+// loads in bulk, locking that table until it commits (bulkLoad); otherwise
+// it can run next to a live wamux, and an interrupted run leaves the
+// batches it committed, with chats whose last message is not linked yet.
 func Seed(ctx context.Context, pool *pgxpool.Pool, opt Options) (Result, error) {
 	if opt.Chats < 1 || opt.Messages < 0 || opt.Users < 0 {
 		return Result{}, errors.New("seed: need at least one chat and no negative counts")

@@ -24,6 +24,15 @@ func Open(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
 	}
 	cfg.MaxConnIdleTime = 5 * time.Minute
+	// The list queries are catch-all statements ("$4 IS NULL OR chat_wa_id =
+	// $4 ..."). After five executions PostgreSQL may switch a prepared
+	// statement to a generic plan that cannot use the indexes of the optional
+	// filters, turning a 0.1 ms message page into seconds (measured:
+	// docs/performance.md). Custom plans cost a little planning per query
+	// and keep every filter indexable.
+	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
+		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create pool: %w", err)
