@@ -16,6 +16,7 @@ type progress struct {
 	unit  string
 	start time.Time
 	drawn time.Time
+	last  int // units drawn last
 }
 
 const barWidth = 30
@@ -34,7 +35,7 @@ func (p *progress) update(done int) {
 	if done < p.total && now.Sub(p.drawn) < 100*time.Millisecond {
 		return
 	}
-	p.drawn = now
+	p.drawn, p.last = now, done
 	frac := 1.0
 	if p.total > 0 {
 		frac = float64(done) / float64(p.total)
@@ -50,7 +51,9 @@ func (p *progress) done() {
 	if p.w == nil {
 		return
 	}
-	p.update(p.total)
+	if p.last != p.total || p.drawn.IsZero() {
+		p.update(p.total)
+	}
 	fmt.Fprintln(p.w)
 }
 
