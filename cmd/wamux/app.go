@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -81,30 +79,11 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, migrat
 	}
 	a.inbox = inbox.New(inbox.Config{Pool: pool, Media: a.media, Provider: a.provider, Logger: logger})
 	a.ownership = ownership.New(ownership.Config{Pool: pool, Presenter: httpapi.NewPresenter(cfg.BaseURL, a.accounts)})
-	if a.webhookAllowPrivate, err = webhookAllowPrivate(cfg, os.Getenv); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("configuration: %w", err)
-	}
+	a.webhookAllowPrivate = cfg.WebhookAllowPrivate
 	a.webhooks = webhooks.New(webhooks.Config{Pool: pool, Logger: logger, AllowPrivate: a.webhookAllowPrivate})
 	a.rules = rules.New(rules.Config{Pool: pool, Logger: logger, Assigner: a.ownership,
 		Presenter: httpapi.NewPresenter(cfg.BaseURL, a.accounts), AllowPrivate: a.webhookAllowPrivate})
 	return a, nil
-}
-
-// webhookAllowPrivate reads WAMUX_WEBHOOK_ALLOW_PRIVATE: whether per-user
-// webhooks may reach private, loopback and link-local addresses; by
-// default only in development.
-// TODO: move into config.Config with the other variables.
-func webhookAllowPrivate(cfg config.Config, getenv func(string) string) (bool, error) {
-	v := getenv("WAMUX_WEBHOOK_ALLOW_PRIVATE")
-	if v == "" {
-		return cfg.Development(), nil
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return false, errors.New("WAMUX_WEBHOOK_ALLOW_PRIVATE must be true or false")
-	}
-	return b, nil
 }
 
 // deliver is the sandbox provider's way into the inbound path.

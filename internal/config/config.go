@@ -72,6 +72,10 @@ type Config struct {
 	// pruned in the background, never a chat's newest (WAMUX_MESSAGE_CAP;
 	// 0 keeps everything).
 	MessageCap int64
+	// WebhookAllowPrivate lets per-user webhooks and the custom rule engine
+	// reach private, loopback and link-local addresses
+	// (WAMUX_WEBHOOK_ALLOW_PRIVATE; default: only in development).
+	WebhookAllowPrivate bool
 	// MediaDir is where media files are stored (WAMUX_MEDIA_DIR).
 	MediaDir string
 	// TrustProxy makes the client address come from X-Forwarded-For
@@ -115,6 +119,7 @@ func Parse(getenv func(string) string) (Config, error) {
 		VerifyToken:         p.str("WAMUX_VERIFY_TOKEN", ""),
 		InboundToken:        p.str("WAMUX_INBOUND_TOKEN", ""),
 	}
+	c.WebhookAllowPrivate = p.boolean("WAMUX_WEBHOOK_ALLOW_PRIVATE", c.Env == "development")
 	switch c.Provider {
 	case "sandbox", "cloud", "360dialog":
 	default:
