@@ -216,11 +216,13 @@ FROM unnest(@wa_ids::text[]) AS c(wa_id),
 
 -- name: FanoutUnreceived :many
 -- The newest incoming messages of a chat a user has not received: what a
--- chat brings along when it is assigned to that user.
+-- chat brings along when it is assigned to that user. @unwritten_mark is
+-- the user's mark the engine has not written yet (marks.go), or any time
+-- before the chat's first message.
 SELECT m.id FROM messages m
 LEFT JOIN received_marks rm ON rm.user_id = @user_id AND rm.chat_wa_id = m.chat_wa_id
 WHERE m.chat_wa_id = @chat_wa_id AND NOT m.from_us
-  AND m.ts > coalesce(rm.received_until, '-infinity'::timestamptz)
+  AND m.ts > greatest(coalesce(rm.received_until, '-infinity'::timestamptz), @unwritten_mark::timestamptz)
 ORDER BY m.ts DESC, m.id DESC
 LIMIT @lim;
 
@@ -237,8 +239,8 @@ WHERE id = @id AND leased_by = @replica::text
 
 -- name: FanoutDelivered :one
 -- After a 2xx, in one statement: the cursor moves (compare-and-set as in
--- FanoutSkip), the health resets, the attempt is logged, and the delivered
--- messages are marked received for the user (marks only move forward).
+-- FanoutSkip), the health resets and the attempt is logged. The delivered
+-- messages' received marks follow within a second (FanoutMarkReceived).
 WITH upd AS (
     UPDATE waba_webhooks w SET
         cursor_xid           = CAST(@new_xid::text AS xid8),
@@ -248,22 +250,28 @@ WITH upd AS (
         next_attempt_at      = NULL
     WHERE w.id = @id AND w.leased_by = @replica::text
       AND coalesce(w.cursor_xid, '0'::xid8) = CAST(@old_xid::text AS xid8) AND w.cursor_id = @old_id
-    RETURNING w.id, w.user_id
+    RETURNING w.id
 ), logged AS (
     INSERT INTO webhook_deliveries (webhook_id, status_code, latency_ms, first_event_id, last_event_id, event_count)
     SELECT upd.id, @status_code::integer, @latency_ms::integer, @first_event_id::bigint, @last_event_id::bigint, @event_count::integer
     FROM upd
-), marked AS (
-    INSERT INTO received_marks (user_id, chat_wa_id, received_until)
-    SELECT upd.user_id, x.chat_wa_id, x.received_until
-    FROM upd,
-         (SELECT unnest(@mark_chats::text[]) AS chat_wa_id, unnest(@mark_tss::timestamptz[]) AS received_until) AS x
-    WHERE EXISTS (SELECT 1 FROM chats c WHERE c.wa_id = x.chat_wa_id)
-    ON CONFLICT (user_id, chat_wa_id) DO UPDATE
-    SET received_until = excluded.received_until, updated_at = now()
-    WHERE received_marks.received_until < excluded.received_until
 )
 SELECT count(*) FROM upd;
+
+-- name: FanoutMarkReceived :exec
+-- The received marks of delivered messages, for every webhook of a replica
+-- at once (internal/fanout/marks.go): marks only move forward. The caller
+-- sorts the rows by user and chat, so that concurrent writers lock them in
+-- one order; a user or chat deleted meanwhile is skipped.
+INSERT INTO received_marks (user_id, chat_wa_id, received_until)
+SELECT x.user_id, x.chat_wa_id, x.received_until
+FROM (SELECT unnest(@user_ids::bigint[]) AS user_id, unnest(@chats::text[]) AS chat_wa_id,
+             unnest(@tss::timestamptz[]) AS received_until) AS x
+WHERE EXISTS (SELECT 1 FROM chats c WHERE c.wa_id = x.chat_wa_id)
+  AND EXISTS (SELECT 1 FROM users u WHERE u.id = x.user_id)
+ON CONFLICT (user_id, chat_wa_id) DO UPDATE
+SET received_until = excluded.received_until, updated_at = now()
+WHERE received_marks.received_until < excluded.received_until;
 
 -- name: FanoutFailed :execrows
 -- After a failed attempt: the cursor stays (order is kept), the health

@@ -155,20 +155,11 @@ WITH upd AS (
         next_attempt_at      = NULL
     WHERE w.id = $3 AND w.leased_by = $4::text
       AND coalesce(w.cursor_xid, '0'::xid8) = CAST($5::text AS xid8) AND w.cursor_id = $6
-    RETURNING w.id, w.user_id
+    RETURNING w.id
 ), logged AS (
     INSERT INTO webhook_deliveries (webhook_id, status_code, latency_ms, first_event_id, last_event_id, event_count)
     SELECT upd.id, $7::integer, $8::integer, $9::bigint, $10::bigint, $11::integer
     FROM upd
-), marked AS (
-    INSERT INTO received_marks (user_id, chat_wa_id, received_until)
-    SELECT upd.user_id, x.chat_wa_id, x.received_until
-    FROM upd,
-         (SELECT unnest($12::text[]) AS chat_wa_id, unnest($13::timestamptz[]) AS received_until) AS x
-    WHERE EXISTS (SELECT 1 FROM chats c WHERE c.wa_id = x.chat_wa_id)
-    ON CONFLICT (user_id, chat_wa_id) DO UPDATE
-    SET received_until = excluded.received_until, updated_at = now()
-    WHERE received_marks.received_until < excluded.received_until
 )
 SELECT count(*) FROM upd
 `
@@ -185,13 +176,11 @@ type FanoutDeliveredParams struct {
 	FirstEventID int64
 	LastEventID  int64
 	EventCount   int32
-	MarkChats    []string
-	MarkTss      []time.Time
 }
 
 // After a 2xx, in one statement: the cursor moves (compare-and-set as in
-// FanoutSkip), the health resets, the attempt is logged, and the delivered
-// messages are marked received for the user (marks only move forward).
+// FanoutSkip), the health resets and the attempt is logged. The delivered
+// messages' received marks follow within a second (FanoutMarkReceived).
 func (q *Queries) FanoutDelivered(ctx context.Context, arg FanoutDeliveredParams) (int64, error) {
 	row := q.db.QueryRow(ctx, fanoutDelivered,
 		arg.NewXid,
@@ -205,8 +194,6 @@ func (q *Queries) FanoutDelivered(ctx context.Context, arg FanoutDeliveredParams
 		arg.FirstEventID,
 		arg.LastEventID,
 		arg.EventCount,
-		arg.MarkChats,
-		arg.MarkTss,
 	)
 	var count int64
 	err := row.Scan(&count)
@@ -390,6 +377,33 @@ func (q *Queries) FanoutLoad(ctx context.Context, id int64) (FanoutLoadRow, erro
 		&i.GroupReadLevels,
 	)
 	return i, err
+}
+
+const fanoutMarkReceived = `-- name: FanoutMarkReceived :exec
+INSERT INTO received_marks (user_id, chat_wa_id, received_until)
+SELECT x.user_id, x.chat_wa_id, x.received_until
+FROM (SELECT unnest($1::bigint[]) AS user_id, unnest($2::text[]) AS chat_wa_id,
+             unnest($3::timestamptz[]) AS received_until) AS x
+WHERE EXISTS (SELECT 1 FROM chats c WHERE c.wa_id = x.chat_wa_id)
+  AND EXISTS (SELECT 1 FROM users u WHERE u.id = x.user_id)
+ON CONFLICT (user_id, chat_wa_id) DO UPDATE
+SET received_until = excluded.received_until, updated_at = now()
+WHERE received_marks.received_until < excluded.received_until
+`
+
+type FanoutMarkReceivedParams struct {
+	UserIds []int64
+	Chats   []string
+	Tss     []time.Time
+}
+
+// The received marks of delivered messages, for every webhook of a replica
+// at once (internal/fanout/marks.go): marks only move forward. The caller
+// sorts the rows by user and chat, so that concurrent writers lock them in
+// one order; a user or chat deleted meanwhile is skipped.
+func (q *Queries) FanoutMarkReceived(ctx context.Context, arg FanoutMarkReceivedParams) error {
+	_, err := q.db.Exec(ctx, fanoutMarkReceived, arg.UserIds, arg.Chats, arg.Tss)
+	return err
 }
 
 const fanoutMarks = `-- name: FanoutMarks :many
@@ -654,21 +668,29 @@ const fanoutUnreceived = `-- name: FanoutUnreceived :many
 SELECT m.id FROM messages m
 LEFT JOIN received_marks rm ON rm.user_id = $1 AND rm.chat_wa_id = m.chat_wa_id
 WHERE m.chat_wa_id = $2 AND NOT m.from_us
-  AND m.ts > coalesce(rm.received_until, '-infinity'::timestamptz)
+  AND m.ts > greatest(coalesce(rm.received_until, '-infinity'::timestamptz), $3::timestamptz)
 ORDER BY m.ts DESC, m.id DESC
-LIMIT $3
+LIMIT $4
 `
 
 type FanoutUnreceivedParams struct {
-	UserID   int64
-	ChatWaID string
-	Lim      int32
+	UserID        int64
+	ChatWaID      string
+	UnwrittenMark time.Time
+	Lim           int32
 }
 
 // The newest incoming messages of a chat a user has not received: what a
-// chat brings along when it is assigned to that user.
+// chat brings along when it is assigned to that user. @unwritten_mark is
+// the user's mark the engine has not written yet (marks.go), or any time
+// before the chat's first message.
 func (q *Queries) FanoutUnreceived(ctx context.Context, arg FanoutUnreceivedParams) ([]int64, error) {
-	rows, err := q.db.Query(ctx, fanoutUnreceived, arg.UserID, arg.ChatWaID, arg.Lim)
+	rows, err := q.db.Query(ctx, fanoutUnreceived,
+		arg.UserID,
+		arg.ChatWaID,
+		arg.UnwrittenMark,
+		arg.Lim,
+	)
 	if err != nil {
 		return nil, err
 	}

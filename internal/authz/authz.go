@@ -76,3 +76,38 @@ func Effective(own Override, groups []Permissions) Permissions {
 	}
 	return p
 }
+
+// Covers reports whether a chat permission at level l (can_read_chats or
+// can_write_to_chats) extends to a chat assigned to assignedUser and
+// assignedGroup (nil: nobody), for user userID, a member of groups:
+//
+//   - all: every chat;
+//   - group: chats assigned to the user or to one of the user's groups;
+//   - assigned: chats assigned to the user;
+//   - none: no chat.
+//
+// This is the one statement of the rule in Go (webhook fan-out, sending).
+// The list queries apply it in SQL, inside their WHERE clauses, so that
+// counts and pages stay true (queries/reads.sql, the @read_level
+// predicate); TestCoversAgreesWithTheSQLFilter in internal/inbox checks
+// that both agree on every level and assignment.
+func (l Level) Covers(userID int64, groups []int64, assignedUser, assignedGroup *int64) bool {
+	switch l {
+	case All:
+		return true
+	case Group:
+		return (assignedUser != nil && *assignedUser == userID) || (assignedGroup != nil && contains(groups, *assignedGroup))
+	case Assigned:
+		return assignedUser != nil && *assignedUser == userID
+	}
+	return false
+}
+
+func contains(ids []int64, id int64) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}

@@ -37,3 +37,31 @@ func TestLevelValid(t *testing.T) {
 		t.Error(`"some" should be invalid`)
 	}
 }
+
+func TestCovers(t *testing.T) {
+	const me, other, mine, theirs = int64(1), int64(2), int64(10), int64(20)
+	groups := []int64{mine}
+	cases := []struct {
+		level       Level
+		user, group *int64
+		want        bool
+	}{
+		{All, nil, nil, true},
+		{All, ptr(other), ptr(theirs), true},
+		{Group, ptr(me), nil, true},
+		{Group, nil, ptr(mine), true},
+		{Group, ptr(other), ptr(mine), true},
+		{Group, ptr(other), ptr(theirs), false},
+		{Group, nil, nil, false},
+		{Assigned, ptr(me), ptr(theirs), true},
+		{Assigned, nil, ptr(mine), false},
+		{Assigned, ptr(other), nil, false},
+		{None, ptr(me), ptr(mine), false},
+		{Level("bogus"), ptr(me), nil, false},
+	}
+	for _, c := range cases {
+		if got := c.level.Covers(me, groups, c.user, c.group); got != c.want {
+			t.Errorf("%s, user %v, group %v: got %v, want %v", c.level, c.user, c.group, got, c.want)
+		}
+	}
+}

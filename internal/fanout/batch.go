@@ -486,7 +486,10 @@ func (d *deliverer) messages(st *state, pg *page, sel []selected) (*batchMessage
 		case (s.parts.incoming || s.parts.assigned || s.parts.outgoing) && ev.MessageID != nil:
 			need(*ev.MessageID)
 		case s.parts.assignedChat && ev.ChatWaID != nil:
-			backlog, err := q.FanoutUnreceived(ctx, db.FanoutUnreceivedParams{UserID: st.UserID, ChatWaID: *ev.ChatWaID, Lim: int32(d.e.cfg.AssignedBacklog)})
+			unwritten, _ := d.e.marker.unwritten(st.UserID, *ev.ChatWaID) // zero: before every message
+			backlog, err := q.FanoutUnreceived(ctx, db.FanoutUnreceivedParams{
+				UserID: st.UserID, ChatWaID: *ev.ChatWaID, UnwrittenMark: unwritten, Lim: int32(d.e.cfg.AssignedBacklog),
+			})
 			if err != nil {
 				return nil, fmt.Errorf("load the messages of an assigned chat: %w", err)
 			}
@@ -542,6 +545,11 @@ func (d *deliverer) messages(st *state, pg *page, sel []selected) (*batchMessage
 		}
 		for _, m := range ms {
 			out.marks[m.ChatWaID] = m.ReceivedUntil
+		}
+		for _, chat := range chats {
+			if ts, ok := d.e.marker.unwritten(st.UserID, chat); ok {
+				out.marks[chat] = later(out.marks[chat], ts)
+			}
 		}
 	}
 	return out, nil

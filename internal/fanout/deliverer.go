@@ -144,29 +144,14 @@ type viewer struct {
 	groups []int64
 }
 
-// mayRead mirrors the read filter of the list queries (queries/reads.sql):
-// all chats, chats assigned to the user, or to the user or one of its
-// groups. A missing chat (a status of a message sent by another system) is
-// readable only with "all".
+// mayRead applies the user's read permission (authz.Level.Covers) to a
+// chat as the batch found it. A missing chat (a status of a message sent
+// by another system) is readable only with "all".
 func (v viewer) mayRead(c *chatState) bool {
-	switch v.read {
-	case authz.All:
-		return true
-	case authz.Group:
-		return c != nil && ((c.user != nil && *c.user == v.userID) || (c.group != nil && containsID(v.groups, *c.group)))
-	case authz.Assigned:
-		return c != nil && c.user != nil && *c.user == v.userID
+	if c == nil {
+		return v.read == authz.All
 	}
-	return false
-}
-
-func containsID(ids []int64, id int64) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
+	return v.read.Covers(v.userID, v.groups, c.user, c.group)
 }
 
 func (d *deliverer) load() (*state, error) {
@@ -192,6 +177,11 @@ func (d *deliverer) load() (*state, error) {
 // take effect at once.
 func (d *deliverer) step() next {
 	e := d.e
+	// The pause between two POSTs comes first: reading the webhook before
+	// it would read it twice per POST.
+	if wait := time.Until(d.lingerUntil); wait > 0 {
+		return next{wait: wait, linger: true}
+	}
 	st, err := d.load()
 	if errors.Is(err, pgx.ErrNoRows) {
 		return next{exit: true} // deleted
@@ -213,9 +203,6 @@ func (d *deliverer) step() next {
 		if wait := time.Until(*st.NextAttemptAt); wait > 0 {
 			return next{wait: wait}
 		}
-	}
-	if wait := time.Until(d.lingerUntil); wait > 0 {
-		return next{wait: wait, linger: true}
 	}
 	lim := int32(e.cfg.BatchSize)
 	pg, err := e.page(d.ctx, st.cursor, lim, d.notBefore)
@@ -256,16 +243,9 @@ func (d *deliverer) step() next {
 		e.metrics.events.Add(float64(b.count))
 		e.metrics.lag.Observe(time.Since(b.oldest).Seconds())
 		d.retryCut = nil
-		chats := make([]string, 0, len(b.marks))
-		tss := make([]time.Time, 0, len(b.marks))
-		for chat, ts := range b.marks {
-			chats = append(chats, chat)
-			tss = append(tss, ts)
-		}
 		n, err := e.q.FanoutDelivered(d.ctx, db.FanoutDeliveredParams{
 			ID: d.id, Replica: e.cfg.Replica, OldXid: st.cursor.XidText(), OldID: st.cursor.ID, NewXid: b.end.XidText(), NewID: b.end.ID,
 			StatusCode: int32(res.status), LatencyMs: res.latencyMS(), FirstEventID: b.first, LastEventID: b.last, EventCount: int32(b.count),
-			MarkChats: chats, MarkTss: tss,
 		})
 		switch {
 		case err != nil:
@@ -277,6 +257,8 @@ func (d *deliverer) step() next {
 			return next{}
 		case n == 0:
 			e.log.InfoContext(d.ctx, "webhook moved meanwhile (replay or new holder); reloading", "webhook_id", d.id)
+		default:
+			e.marker.add(st.UserID, b.marks)
 		}
 		if b.count < e.cfg.BatchSize && len(pg.events) < int(lim) {
 			// Caught up: let the next events gather for a moment. The end

@@ -80,11 +80,14 @@ type Config struct {
 	// assigned_messages when it is assigned to a user (default 100).
 	AssignedBacklog int
 	// Linger is the least time between the starts of two POSTs to one
-	// webhook while its events trickle in (default 20 ms): events that
+	// webhook while its events trickle in (default 50 ms): events that
 	// arrive meanwhile share the next POST, which costs a little latency
 	// and saves most of the per-POST work at high rates. A backlog is sent
 	// without lingering.
 	Linger time.Duration
+	// MarkInterval is how often the received marks of delivered messages
+	// are written (default 1 s; see marker).
+	MarkInterval time.Duration
 }
 
 func (c *Config) defaults() {
@@ -106,6 +109,7 @@ func (c *Config) defaults() {
 	def(&c.BackoffMax, 10*time.Minute)
 	def(&c.DeliveryRetention, 7*24*time.Hour)
 	def(&c.Linger, 50*time.Millisecond)
+	def(&c.MarkInterval, time.Second)
 	if c.BatchSize <= 0 {
 		c.BatchSize = 100
 	}
@@ -146,6 +150,7 @@ type Engine struct {
 	hard       context.Context
 	hardCancel context.CancelFunc
 	started    chan struct{}
+	marker     *marker
 }
 
 // New returns an Engine; start it with Run.
@@ -182,6 +187,7 @@ func New(cfg Config) (*Engine, error) {
 		pages: map[pageKey]*page{}, msgCache: map[int64]cachedMessage{},
 	}
 	e.metrics = newMetrics(e)
+	e.marker = newMarker(e)
 	return e, nil
 }
 
@@ -198,6 +204,11 @@ func (e *Engine) Run(ctx context.Context) {
 	var bg sync.WaitGroup
 	bg.Add(3)
 	go func() { defer bg.Done(); e.listen(e.hard) }()
+	// The marker outlives the deliverers: its last flush writes the marks
+	// of their last POSTs.
+	markCtx, stopMarker := context.WithCancel(e.hard)
+	markDone := make(chan struct{})
+	go func() { defer close(markDone); e.marker.run(markCtx) }()
 	balanceCtx, stopBalance := context.WithCancel(e.hard)
 	go func() { defer bg.Done(); e.balance(balanceCtx) }()
 	go func() { defer bg.Done(); e.prune(balanceCtx) }()
@@ -214,6 +225,8 @@ func (e *Engine) Run(ctx context.Context) {
 	}
 	e.mu.Unlock()
 	e.wg.Wait()
+	stopMarker()
+	<-markDone
 	e.hardCancel()
 	bg.Wait()
 	e.pool.Close()

@@ -9,6 +9,7 @@ type metrics struct {
 	postTime   prometheus.Histogram
 	lag        prometheus.Histogram
 	deliverers prometheus.GaugeFunc
+	marks      prometheus.Counter
 }
 
 func newMetrics(e *Engine) *metrics {
@@ -27,6 +28,9 @@ func newMetrics(e *Engine) *metrics {
 			Name: "wamux_webhook_lag_seconds", Help: "Age of the oldest event of a delivered batch when its receiver answered 2xx: the delivery lag.",
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 1800},
 		}),
+		marks: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "wamux_webhook_received_marks_total", Help: "Received marks written for messages delivered to webhooks (one per user and chat of each flush).",
+		}),
 		deliverers: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "wamux_webhook_deliverers", Help: "Webhooks this replica delivers (holds the lease of).",
 		}, func() float64 {
@@ -41,5 +45,5 @@ func newMetrics(e *Engine) *metrics {
 // /metrics is served.
 func (e *Engine) Collectors() []prometheus.Collector {
 	m := e.metrics
-	return []prometheus.Collector{m.attempts, m.events, m.postTime, m.lag, m.deliverers}
+	return []prometheus.Collector{m.attempts, m.events, m.postTime, m.lag, m.deliverers, m.marks}
 }

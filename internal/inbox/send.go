@@ -45,15 +45,7 @@ var templateTypes = map[string]bool{"template": true, "hsm": true}
 
 // MayWrite reports whether v may write to a chat with this assignment.
 func MayWrite(v Viewer, assignedUser, assignedGroup *int64) bool {
-	switch v.Permissions.CanWriteToChats {
-	case authz.All:
-		return true
-	case authz.Group:
-		return (assignedUser != nil && *assignedUser == v.UserID) || (assignedGroup != nil && v.InGroup(*assignedGroup))
-	case authz.Assigned:
-		return assignedUser != nil && *assignedUser == v.UserID
-	}
-	return false
+	return v.Permissions.CanWriteToChats.Covers(v.UserID, v.GroupIDs, assignedUser, assignedGroup)
 }
 
 // Send sends a message on behalf of v and stores it. Nothing is stored when
