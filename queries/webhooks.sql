@@ -260,8 +260,8 @@ SELECT count(*) FROM upd;
 
 -- name: FanoutMarkReceived :exec
 -- The received marks of delivered messages, for every webhook of a replica
--- at once (internal/fanout/marks.go): marks only move forward. The caller
--- sorts the rows by user and chat, so that concurrent writers lock them in
+-- at once (internal/fanout/marks.go): marks only move forward. Rows are
+-- written in (user, chat) order, so that concurrent writers lock them in
 -- one order; a user or chat deleted meanwhile is skipped.
 INSERT INTO received_marks (user_id, chat_wa_id, received_until)
 SELECT x.user_id, x.chat_wa_id, x.received_until
@@ -269,6 +269,7 @@ FROM (SELECT unnest(@user_ids::bigint[]) AS user_id, unnest(@chats::text[]) AS c
              unnest(@tss::timestamptz[]) AS received_until) AS x
 WHERE EXISTS (SELECT 1 FROM chats c WHERE c.wa_id = x.chat_wa_id)
   AND EXISTS (SELECT 1 FROM users u WHERE u.id = x.user_id)
+ORDER BY x.user_id, x.chat_wa_id -- the semi-joins above do not keep the input's order
 ON CONFLICT (user_id, chat_wa_id) DO UPDATE
 SET received_until = excluded.received_until, updated_at = now()
 WHERE received_marks.received_until < excluded.received_until;

@@ -386,6 +386,7 @@ FROM (SELECT unnest($1::bigint[]) AS user_id, unnest($2::text[]) AS chat_wa_id,
              unnest($3::timestamptz[]) AS received_until) AS x
 WHERE EXISTS (SELECT 1 FROM chats c WHERE c.wa_id = x.chat_wa_id)
   AND EXISTS (SELECT 1 FROM users u WHERE u.id = x.user_id)
+ORDER BY x.user_id, x.chat_wa_id -- the semi-joins above do not keep the input's order
 ON CONFLICT (user_id, chat_wa_id) DO UPDATE
 SET received_until = excluded.received_until, updated_at = now()
 WHERE received_marks.received_until < excluded.received_until
@@ -398,8 +399,8 @@ type FanoutMarkReceivedParams struct {
 }
 
 // The received marks of delivered messages, for every webhook of a replica
-// at once (internal/fanout/marks.go): marks only move forward. The caller
-// sorts the rows by user and chat, so that concurrent writers lock them in
+// at once (internal/fanout/marks.go): marks only move forward. Rows are
+// written in (user, chat) order, so that concurrent writers lock them in
 // one order; a user or chat deleted meanwhile is skipped.
 func (q *Queries) FanoutMarkReceived(ctx context.Context, arg FanoutMarkReceivedParams) error {
 	_, err := q.db.Exec(ctx, fanoutMarkReceived, arg.UserIds, arg.Chats, arg.Tss)
