@@ -57,6 +57,7 @@ test: lint check-generated vet test-go progress ## everything CI runs
 bench: ## measure on a fresh database (wamux bench, a few minutes), then the Go micro-benchmarks; docs/performance.md
 	$(GO) run ./cmd/wamux bench $(BENCH_FLAGS)
 	$(GO) run ./cmd/wamux bench-fanout
+	$(GO) run ./cmd/wamux bench-assign
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 fuzz: ## fuzz the parsers of what strangers send, 30s each

@@ -48,12 +48,16 @@ SET leased_by = @replica::text, lease_expires_at = now() + make_interval(secs =>
 WHERE id = 1 AND (leased_by IS NULL OR leased_by = @replica::text OR lease_expires_at < now())
 RETURNING mode, url, headers, timeout_ms, coalesce(cursor_xid::text, '0')::text AS cursor_xid_text, cursor_id;
 
--- name: RuleEngineAdvance :execrows
+-- name: RuleEngineAdvance :one
 -- Moves the position past an evaluated batch, only while this replica holds
--- the lease and nobody moved it meanwhile.
-UPDATE rule_engine SET cursor_xid = CAST(@new_xid::text AS xid8), cursor_id = @new_id::bigint
+-- the lease and nobody moved it meanwhile (no row otherwise). It renews the
+-- lease and returns the configuration as RuleEngineClaim does, so that a
+-- busy engine goes on to its next batch without claiming again.
+UPDATE rule_engine SET cursor_xid = CAST(@new_xid::text AS xid8), cursor_id = @new_id::bigint,
+                       lease_expires_at = now() + make_interval(secs => @ttl_secs::float8)
 WHERE id = 1 AND leased_by = @replica::text
-  AND coalesce(cursor_xid::text, '0') = @old_xid::text AND cursor_id = @old_id::bigint;
+  AND coalesce(cursor_xid::text, '0') = @old_xid::text AND cursor_id = @old_id::bigint
+RETURNING mode, url, headers, timeout_ms;
 
 -- name: RuleEngineRelease :exec
 UPDATE rule_engine SET leased_by = NULL, lease_expires_at = NULL WHERE id = 1 AND leased_by = @replica::text;
@@ -68,6 +72,10 @@ UPDATE rule_engine SET consecutive_failures = 0 WHERE id = 1 AND consecutive_fai
 
 -- name: RuleChatAssignment :one
 SELECT assigned_user_id, assigned_group_id FROM chats WHERE wa_id = @wa_id;
+
+-- name: RuleChatAssignments :many
+-- The assignment of the chats of a batch of events, in one query.
+SELECT wa_id, assigned_user_id, assigned_group_id FROM chats WHERE wa_id = ANY(@wa_ids::text[]);
 
 -- name: RuleMessageByWamid :one
 SELECT id, chat_wa_id, from_us FROM messages WHERE wamid = @wamid;
@@ -102,17 +110,19 @@ ORDER BY e.xid, e.id
 LIMIT @lim;
 
 -- name: RuleEngineEventsAboveHorizon :one
--- Whether committed events wait above the horizon for an older
--- transaction: the engine then looks again soon rather than waiting for a
--- notification that may never come.
-SELECT EXISTS (
-    SELECT 1 FROM events e
-    WHERE (e.xid, e.id) > (CAST(@cursor_xid::text AS xid8), @cursor_id::bigint)
-      AND e.xid >= events_horizon())::boolean;
+-- Whether committed events wait after the engine's position although
+-- RuleEngineEvents found none below the horizon: the engine then looks
+-- again soon rather than waiting for a notification that may never come.
+-- It asks whether the last event of the log (one backward probe of
+-- events_xid_id_idx, whatever the table's size or statistics) is after the
+-- position; no horizon is needed: an event that went below the horizon
+-- since RuleEngineEvents ran is work to do soon as well.
+SELECT coalesce((SELECT (l.xid, l.id) > (CAST(@cursor_xid::text AS xid8), @cursor_id::bigint)
+                 FROM (SELECT e.xid, e.id FROM events e ORDER BY e.xid DESC, e.id DESC LIMIT 1) l), false)::boolean;
 
--- name: RuleEngineMessage :one
--- A message as the list endpoint shows it (minus the per-user `received`),
--- for the custom engine's payload.
+-- name: RuleEngineMessages :many
+-- Messages as the list endpoint shows them (minus the per-user `received`),
+-- for the custom engine's payloads: those of a whole batch in one query.
 SELECT m.id, m.wamid, m.chat_wa_id, m.from_us, m.sender_id, m.waba_payload, m.context,
        m.sent_at, m.delivered_at, m.read_at, m.failed_at, m.status_errors, m.ts,
        p.profile_name, p.waba_payload AS person_payload, p.initials, p.last_message_at AS person_last_message_at,
@@ -126,4 +136,4 @@ SELECT m.id, m.wamid, m.chat_wa_id, m.from_us, m.sender_id, m.waba_payload, m.co
 FROM messages m
 LEFT JOIN persons p ON p.wa_id = m.chat_wa_id
 LEFT JOIN users s ON s.id = m.sender_id
-WHERE m.id = @id;
+WHERE m.id = ANY(@ids::bigint[]);

@@ -52,6 +52,7 @@ commands:
   dev          run a complete local instance (what make run does)
   seed         [--chats N] [--messages M]: add realistic customers, chats and messages to DATABASE_URL
   bench        [--messages M] [--keep]: measure inbound and read performance on a fresh database (make bench)
+  bench-assign [--rate R] [--duration D]: measure the rule engine's assignment latency on a fresh database (make bench)
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -85,6 +86,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return runInject(ctx, cfg, rest, stdout, stderr)
 	case "bench-fanout":
 		return benchFanout(ctx, cfg, rest, stdout, stderr)
+	case "bench-assign":
+		return benchAssign(ctx, cfg, rest, stdout, stderr)
 	case "seed":
 		return runSeed(ctx, cfg, logger, rest, stdout, stderr)
 	case "bench":

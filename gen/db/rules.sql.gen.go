@@ -116,6 +116,37 @@ func (q *Queries) RuleChatAssignment(ctx context.Context, waID string) (RuleChat
 	return i, err
 }
 
+const ruleChatAssignments = `-- name: RuleChatAssignments :many
+SELECT wa_id, assigned_user_id, assigned_group_id FROM chats WHERE wa_id = ANY($1::text[])
+`
+
+type RuleChatAssignmentsRow struct {
+	WaID            string
+	AssignedUserID  *int64
+	AssignedGroupID *int64
+}
+
+// The assignment of the chats of a batch of events, in one query.
+func (q *Queries) RuleChatAssignments(ctx context.Context, waIds []string) ([]RuleChatAssignmentsRow, error) {
+	rows, err := q.db.Query(ctx, ruleChatAssignments, waIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RuleChatAssignmentsRow{}
+	for rows.Next() {
+		var i RuleChatAssignmentsRow
+		if err := rows.Scan(&i.WaID, &i.AssignedUserID, &i.AssignedGroupID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const ruleCount = `-- name: RuleCount :one
 SELECT count(*) FROM rules
 `
@@ -178,34 +209,51 @@ func (q *Queries) RuleDelete(ctx context.Context, id int64) (int64, error) {
 	return result.RowsAffected(), nil
 }
 
-const ruleEngineAdvance = `-- name: RuleEngineAdvance :execrows
-UPDATE rule_engine SET cursor_xid = CAST($1::text AS xid8), cursor_id = $2::bigint
-WHERE id = 1 AND leased_by = $3::text
-  AND coalesce(cursor_xid::text, '0') = $4::text AND cursor_id = $5::bigint
+const ruleEngineAdvance = `-- name: RuleEngineAdvance :one
+UPDATE rule_engine SET cursor_xid = CAST($1::text AS xid8), cursor_id = $2::bigint,
+                       lease_expires_at = now() + make_interval(secs => $3::float8)
+WHERE id = 1 AND leased_by = $4::text
+  AND coalesce(cursor_xid::text, '0') = $5::text AND cursor_id = $6::bigint
+RETURNING mode, url, headers, timeout_ms
 `
 
 type RuleEngineAdvanceParams struct {
 	NewXid  string
 	NewID   int64
+	TtlSecs float64
 	Replica string
 	OldXid  string
 	OldID   int64
 }
 
+type RuleEngineAdvanceRow struct {
+	Mode      string
+	Url       *string
+	Headers   json.RawMessage
+	TimeoutMs int32
+}
+
 // Moves the position past an evaluated batch, only while this replica holds
-// the lease and nobody moved it meanwhile.
-func (q *Queries) RuleEngineAdvance(ctx context.Context, arg RuleEngineAdvanceParams) (int64, error) {
-	result, err := q.db.Exec(ctx, ruleEngineAdvance,
+// the lease and nobody moved it meanwhile (no row otherwise). It renews the
+// lease and returns the configuration as RuleEngineClaim does, so that a
+// busy engine goes on to its next batch without claiming again.
+func (q *Queries) RuleEngineAdvance(ctx context.Context, arg RuleEngineAdvanceParams) (RuleEngineAdvanceRow, error) {
+	row := q.db.QueryRow(ctx, ruleEngineAdvance,
 		arg.NewXid,
 		arg.NewID,
+		arg.TtlSecs,
 		arg.Replica,
 		arg.OldXid,
 		arg.OldID,
 	)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
+	var i RuleEngineAdvanceRow
+	err := row.Scan(
+		&i.Mode,
+		&i.Url,
+		&i.Headers,
+		&i.TimeoutMs,
+	)
+	return i, err
 }
 
 const ruleEngineClaim = `-- name: RuleEngineClaim :one
@@ -325,10 +373,8 @@ func (q *Queries) RuleEngineEvents(ctx context.Context, arg RuleEngineEventsPara
 }
 
 const ruleEngineEventsAboveHorizon = `-- name: RuleEngineEventsAboveHorizon :one
-SELECT EXISTS (
-    SELECT 1 FROM events e
-    WHERE (e.xid, e.id) > (CAST($1::text AS xid8), $2::bigint)
-      AND e.xid >= events_horizon())::boolean
+SELECT coalesce((SELECT (l.xid, l.id) > (CAST($1::text AS xid8), $2::bigint)
+                 FROM (SELECT e.xid, e.id FROM events e ORDER BY e.xid DESC, e.id DESC LIMIT 1) l), false)::boolean
 `
 
 type RuleEngineEventsAboveHorizonParams struct {
@@ -336,9 +382,13 @@ type RuleEngineEventsAboveHorizonParams struct {
 	CursorID  int64
 }
 
-// Whether committed events wait above the horizon for an older
-// transaction: the engine then looks again soon rather than waiting for a
-// notification that may never come.
+// Whether committed events wait after the engine's position although
+// RuleEngineEvents found none below the horizon: the engine then looks
+// again soon rather than waiting for a notification that may never come.
+// It asks whether the last event of the log (one backward probe of
+// events_xid_id_idx, whatever the table's size or statistics) is after the
+// position; no horizon is needed: an event that went below the horizon
+// since RuleEngineEvents ran is work to do soon as well.
 func (q *Queries) RuleEngineEventsAboveHorizon(ctx context.Context, arg RuleEngineEventsAboveHorizonParams) (bool, error) {
 	row := q.db.QueryRow(ctx, ruleEngineEventsAboveHorizon, arg.CursorXid, arg.CursorID)
 	var column_1 bool
@@ -384,7 +434,7 @@ func (q *Queries) RuleEngineGet(ctx context.Context) (RuleEngineGetRow, error) {
 	return i, err
 }
 
-const ruleEngineMessage = `-- name: RuleEngineMessage :one
+const ruleEngineMessages = `-- name: RuleEngineMessages :many
 SELECT m.id, m.wamid, m.chat_wa_id, m.from_us, m.sender_id, m.waba_payload, m.context,
        m.sent_at, m.delivered_at, m.read_at, m.failed_at, m.status_errors, m.ts,
        p.profile_name, p.waba_payload AS person_payload, p.initials, p.last_message_at AS person_last_message_at,
@@ -398,10 +448,10 @@ SELECT m.id, m.wamid, m.chat_wa_id, m.from_us, m.sender_id, m.waba_payload, m.co
 FROM messages m
 LEFT JOIN persons p ON p.wa_id = m.chat_wa_id
 LEFT JOIN users s ON s.id = m.sender_id
-WHERE m.id = $1
+WHERE m.id = ANY($1::bigint[])
 `
 
-type RuleEngineMessageRow struct {
+type RuleEngineMessagesRow struct {
 	ID                  int64
 	Wamid               string
 	ChatWaID            string
@@ -427,37 +477,50 @@ type RuleEngineMessageRow struct {
 	Tags                json.RawMessage
 }
 
-// A message as the list endpoint shows it (minus the per-user `received`),
-// for the custom engine's payload.
-func (q *Queries) RuleEngineMessage(ctx context.Context, id int64) (RuleEngineMessageRow, error) {
-	row := q.db.QueryRow(ctx, ruleEngineMessage, id)
-	var i RuleEngineMessageRow
-	err := row.Scan(
-		&i.ID,
-		&i.Wamid,
-		&i.ChatWaID,
-		&i.FromUs,
-		&i.SenderID,
-		&i.WabaPayload,
-		&i.Context,
-		&i.SentAt,
-		&i.DeliveredAt,
-		&i.ReadAt,
-		&i.FailedAt,
-		&i.StatusErrors,
-		&i.Ts,
-		&i.ProfileName,
-		&i.PersonPayload,
-		&i.Initials,
-		&i.PersonLastMessageAt,
-		&i.SenderUsername,
-		&i.SenderFirstName,
-		&i.SenderLastName,
-		&i.SenderEmail,
-		&i.SenderRole,
-		&i.Tags,
-	)
-	return i, err
+// Messages as the list endpoint shows them (minus the per-user `received`),
+// for the custom engine's payloads: those of a whole batch in one query.
+func (q *Queries) RuleEngineMessages(ctx context.Context, ids []int64) ([]RuleEngineMessagesRow, error) {
+	rows, err := q.db.Query(ctx, ruleEngineMessages, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RuleEngineMessagesRow{}
+	for rows.Next() {
+		var i RuleEngineMessagesRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Wamid,
+			&i.ChatWaID,
+			&i.FromUs,
+			&i.SenderID,
+			&i.WabaPayload,
+			&i.Context,
+			&i.SentAt,
+			&i.DeliveredAt,
+			&i.ReadAt,
+			&i.FailedAt,
+			&i.StatusErrors,
+			&i.Ts,
+			&i.ProfileName,
+			&i.PersonPayload,
+			&i.Initials,
+			&i.PersonLastMessageAt,
+			&i.SenderUsername,
+			&i.SenderFirstName,
+			&i.SenderLastName,
+			&i.SenderEmail,
+			&i.SenderRole,
+			&i.Tags,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const ruleEngineRelease = `-- name: RuleEngineRelease :exec

@@ -263,6 +263,14 @@ func TestEngineAssignsThroughTheService(t *testing.T) {
 	require.NoError(t, err)
 	require.Nil(t, got.Event)
 
+	// The answer to a fresh message does not overwrite whoever took the
+	// chat meanwhile: the chat has a group now, so nothing changes.
+	got, err = svc.Assign(ctx, nil, chat, ownership.AssignmentChange{User: ownership.SetTo(int64(botID)), OnlyIfUnassigned: true}, reason)
+	require.NoError(t, err)
+	require.Nil(t, got.Event)
+	require.Nil(t, got.UserID)
+	require.Equal(t, int64(e.groupID("user")), *got.GroupID)
+
 	// Bad input is still refused.
 	_, err = svc.Assign(ctx, nil, chat, ownership.AssignmentChange{User: ownership.SetTo(999999)}, reason)
 	require.True(t, errors.Is(err, apperr.ErrInvalid), "%v", err)

@@ -36,6 +36,12 @@ func Clear() Assignee { return Assignee{Set: true} }
 type AssignmentChange struct {
 	User  Assignee
 	Group Assignee
+	// OnlyIfUnassigned makes the change apply only while the chat has
+	// neither a user nor a group, checked under the chat's lock: the rule
+	// engine's answer to a fresh incoming message must not overwrite a
+	// person who took the chat while the engine was deciding. Otherwise
+	// nothing changes and Assignment.Event is nil.
+	OnlyIfUnassigned bool
 }
 
 // Assignment is a chat's assignment after Assign.
@@ -134,6 +140,9 @@ func (s *Service) Assign(ctx context.Context, actor *inbox.Viewer, waID string, 
 			return err
 		}
 		out = Assignment{WaID: c.WaID, UserID: c.AssignedUserID, GroupID: c.AssignedGroupID}
+		if change.OnlyIfUnassigned && (c.AssignedUserID != nil || c.AssignedGroupID != nil) {
+			return nil
+		}
 		userChanged := change.User.Set && !sameID(change.User.ID, c.AssignedUserID)
 		groupChanged := change.Group.Set && !sameID(change.Group.ID, c.AssignedGroupID)
 		if !userChanged && !groupChanged {

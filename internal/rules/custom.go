@@ -63,9 +63,60 @@ type taggedMessage struct {
 	NewTag  eventTag        `json:"new_tag"`
 }
 
+// message returns message id as the batch read it, or reads it alone (a
+// message tagging known by its wamid only, or a batch whose reading
+// failed); nil: no such message (pruned meanwhile).
+func (e *Engine) message(ctx context.Context, b *batch, id int64) (*db.RuleEngineMessagesRow, error) {
+	if m, ok := b.messages[id]; ok {
+		return m, nil
+	}
+	rows, err := e.svc.q.RuleEngineMessages(ctx, []int64{id})
+	if err != nil {
+		return nil, fmt.Errorf("read message %d: %w", id, err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	return &rows[0], nil
+}
+
+// readMessages reads the messages of a batch's events in one query for
+// their custom engine payloads; on failure each is read on its own.
+func (e *Engine) readMessages(ctx context.Context, b *batch, order []string, byChat map[string][]event) map[int64]*db.RuleEngineMessagesRow {
+	var ids []int64
+	for _, chat := range order {
+		for _, ev := range byChat[chat] {
+			if ev.MessageID == 0 || ev.Kind == kindChatTagging {
+				continue
+			}
+			if st, ok := b.chats.get(chat); ok && ev.Kind == kindIncoming && !(st.exists && st.fresh()) {
+				continue // not evaluated
+			}
+			ids = append(ids, ev.MessageID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := e.svc.q.RuleEngineMessages(ctx, ids)
+	if err != nil {
+		e.log.WarnContext(ctx, "messages of the batch not readable at once; read one by one", "error", err)
+		return nil
+	}
+	out := make(map[int64]*db.RuleEngineMessagesRow, len(ids))
+	for _, id := range ids {
+		out[id] = nil // pruned, unless read below
+	}
+	for i := range rows {
+		out[rows[i].ID] = &rows[i]
+	}
+	return out
+}
+
 // customPayload builds the body of a call for ev: the WABA Webhook payload
-// with the one field of its kind (openapi.yaml, RuleEngineRequest).
-func (e *Engine) customPayload(ctx context.Context, ev event) ([]byte, error) {
+// with the one field of its kind (openapi.yaml, RuleEngineRequest). It
+// returns the message the payload shows, if any.
+func (e *Engine) customPayload(ctx context.Context, b *batch, ev event) ([]byte, *db.RuleEngineMessagesRow, error) {
 	p := map[string]any{}
 	var msgID int64
 	switch ev.Kind {
@@ -81,15 +132,16 @@ func (e *Engine) customPayload(ctx context.Context, ev event) ([]byte, error) {
 		}
 	}
 	var rendered json.RawMessage
+	var row *db.RuleEngineMessagesRow
 	if msgID != 0 {
-		row, err := e.svc.q.RuleEngineMessage(ctx, msgID)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows): // pruned meanwhile: the provider's fields still go
-		case err != nil:
-			return nil, fmt.Errorf("read message %d: %w", msgID, err)
-		default:
-			if rendered, err = json.Marshal(e.svc.cfg.Presenter.Messages([]inbox.Message{messageOf(row)})[0]); err != nil {
-				return nil, err
+		var err error
+		if row, err = e.message(ctx, b, msgID); err != nil {
+			return nil, nil, err
+		}
+		// A message pruned meanwhile (row nil): the provider's fields still go.
+		if row != nil {
+			if rendered, err = json.Marshal(e.svc.cfg.Presenter.Messages([]inbox.Message{messageOf(*row)})[0]); err != nil {
+				return nil, nil, err
 			}
 		}
 	}
@@ -116,12 +168,13 @@ func (e *Engine) customPayload(ctx context.Context, ev event) ([]byte, error) {
 	case kindChatTagging:
 		p["chat_tagging"] = ev.Object
 	}
-	return json.Marshal(p)
+	body, err := json.Marshal(p)
+	return body, row, err
 }
 
 // messageOf turns a FanoutMessages row into the inbox's Message (the
 // fan-out's mapping is not exported).
-func messageOf(r db.RuleEngineMessageRow) inbox.Message {
+func messageOf(r db.RuleEngineMessagesRow) inbox.Message {
 	m := inbox.Message{
 		ID: r.ID, Wamid: r.Wamid, ChatWaID: r.ChatWaID, FromUs: r.FromUs, Payload: r.WabaPayload, Context: r.Context,
 		SentAt: r.SentAt, DeliveredAt: r.DeliveredAt, ReadAt: r.ReadAt, FailedAt: r.FailedAt, Errors: r.StatusErrors, Ts: r.Ts,
@@ -257,13 +310,13 @@ func (e *Engine) callWithRetries(ctx context.Context, st claim, body []byte) ([]
 }
 
 // evaluateCustom calls the custom engine for ev and applies its answer.
-func (e *Engine) evaluateCustom(ctx context.Context, st claim, ev event) {
-	body, err := e.customPayload(ctx, ev)
+func (e *Engine) evaluateCustom(ctx context.Context, b *batch, ev event) {
+	body, shown, err := e.customPayload(ctx, b, ev)
 	if err != nil {
 		e.log.ErrorContext(ctx, "rule engine payload not built", "event_id", ev.ID, "error", err)
 		return
 	}
-	answer, lat, err := e.callWithRetries(ctx, st, body)
+	answer, lat, err := e.callWithRetries(b.stop, b.claim, body)
 	if err != nil {
 		e.fail(ctx, ev, err)
 		return
@@ -276,10 +329,13 @@ func (e *Engine) evaluateCustom(ctx context.Context, st claim, ev event) {
 	for _, it := range items {
 		chat := deref(it.ChatID)
 		var lookupErr error
-		if it.MessageID != nil {
+		switch {
+		case it.MessageID != nil && shown != nil && *it.MessageID == shown.Wamid:
+			chat = shown.ChatWaID // the message of the payload: its chat is known
+		case it.MessageID != nil:
 			m, err := e.svc.q.RuleMessageByWamid(ctx, *it.MessageID)
 			chat, lookupErr = m.ChatWaID, err
-		} else {
+		default:
 			_, lookupErr = e.svc.q.RuleChatAssignment(ctx, chat)
 		}
 		if errors.Is(lookupErr, pgx.ErrNoRows) {
@@ -292,7 +348,7 @@ func (e *Engine) evaluateCustom(ctx context.Context, st claim, ev event) {
 		}
 		t := target{User: it.User, Group: it.Group, Method: deref(it.GroupAssignMethod)}
 		reason := map[string]any{"engine": ModeCustom, "latency_ms": lat.Milliseconds(), "answer": it.raw}
-		e.apply(ctx, ev, chat, t, reason)
+		e.apply(ctx, b, ev, chat, t, reason)
 	}
 }
 

@@ -10,13 +10,20 @@
 // it reacts to, so ingestion and deliveries never wait for it.
 //
 // Events that call the engine: a fresh incoming message (its chat has no
-// assigned user and no group when the event is evaluated), an outgoing
-// message written through wamux, and a tagging added to a message or a chat.
+// assigned user and no group when the event is evaluated, as its batch read
+// the chat at most stateTTL before), an outgoing message written through
+// wamux, and a tagging added to a message or a chat.
 // A batch of events is evaluated chat by chat: the events of one chat in log
 // order, different chats concurrently; the position moves past the batch
 // when every chat is done. A crash before that evaluates the batch again,
 // which the default engine's decisions survive (a chat assigned meanwhile is
 // no longer fresh; assigning what is already there records nothing).
+//
+// What a batch needs from the database is read once for the whole batch,
+// not per event: whether its chats are fresh (chatstates.go) and, for the
+// custom engine, the messages of the payloads. The advance that moves the
+// position also renews the lease and reads the configuration, so a busy
+// engine writes once per batch.
 //
 // The default engine tries the Rules in (position, id) order; the first that
 // matches wins. Round robin picks the group's next active member by user id

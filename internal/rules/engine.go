@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -82,6 +83,10 @@ type Engine struct {
 	// chat tagging the same transaction made of it is not evaluated by the
 	// default engine a second time (a round robin would turn twice).
 	lastMsgTag tagKey
+	// held is what the last batch's advance returned, and heldAt when it
+	// was asked for: the next step's claim (see claim). Run's goroutine only.
+	held   *claim
+	heldAt time.Time
 }
 
 type tagKey struct {
@@ -133,7 +138,7 @@ func (e *Engine) Run(ctx context.Context) {
 		case wait < 0: // events wait above the horizon: look again soon, then less often
 			quick = min(max(2*quick, 2*time.Millisecond), e.opts.PollInterval)
 			wait = quick
-		case wait > 0:
+		default: // a batch evaluated, or idle: a later stall starts quick again
 			quick = 0
 		}
 		if wait == 0 {
@@ -152,19 +157,14 @@ func (e *Engine) Run(ctx context.Context) {
 // step evaluates one batch; it returns how long to wait before the next
 // (negative: events wait above the horizon).
 func (e *Engine) step(ctx context.Context) (time.Duration, error) {
-	row, err := e.q.RuleEngineClaim(ctx, db.RuleEngineClaimParams{Replica: e.opts.Replica, TtlSecs: e.opts.LeaseTTL.Seconds()})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return e.opts.LeaseTTL / 3, nil // another replica holds the lease
-	}
-	if err != nil {
-		return 0, fmt.Errorf("claim the rule engine: %w", err)
-	}
-	pos, err := webhooks.ParsePosition(row.CursorXidText, row.CursorID)
+	st, ok, err := e.claim(ctx)
 	if err != nil {
 		return 0, err
 	}
-	st := claim{mode: row.Mode, url: deref(row.Url), headers: decodeHeaders(row.Headers),
-		timeout: time.Duration(row.TimeoutMs) * time.Millisecond, pos: pos}
+	if !ok {
+		return e.opts.LeaseTTL / 3, nil // another replica holds the lease
+	}
+	pos := st.pos
 	rows, err := e.q.RuleEngineEvents(ctx, db.RuleEngineEventsParams{CursorXid: pos.XidText(), CursorID: pos.ID, Lim: int32(e.opts.BatchSize)})
 	if err != nil {
 		return 0, fmt.Errorf("read the event log: %w", err)
@@ -179,35 +179,121 @@ func (e *Engine) step(ctx context.Context) (time.Duration, error) {
 		}
 		return e.opts.PollInterval, nil
 	}
-	e.evaluateBatch(ctx, st, rows)
+	if err := e.evaluateBatch(ctx, st, rows); err != nil {
+		return 0, err // the position stays: the batch is evaluated again
+	}
 	last := rows[len(rows)-1]
 	end, err := webhooks.ParsePosition(last.XidText, last.ID)
 	if err != nil {
 		return 0, err
 	}
-	n, err := e.q.RuleEngineAdvance(context.WithoutCancel(ctx), db.RuleEngineAdvanceParams{
+	advanced := time.Now()
+	adv, err := e.q.RuleEngineAdvance(context.WithoutCancel(ctx), db.RuleEngineAdvanceParams{
 		Replica: e.opts.Replica, OldXid: pos.XidText(), OldID: pos.ID, NewXid: end.XidText(), NewID: end.ID,
+		TtlSecs: e.opts.LeaseTTL.Seconds(),
 	})
-	if err != nil {
-		return 0, fmt.Errorf("move the rule engine position: %w", err)
-	}
-	if n == 0 {
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
 		e.log.WarnContext(ctx, "rule engine position moved by another replica meanwhile")
+	case err != nil:
+		return 0, fmt.Errorf("move the rule engine position: %w", err)
+	default:
+		e.held = &claim{mode: adv.Mode, url: deref(adv.Url), headers: decodeHeaders(adv.Headers),
+			timeout: time.Duration(adv.TimeoutMs) * time.Millisecond, pos: end}
+		e.heldAt = advanced
 	}
 	e.svc.metrics.lag.Set(time.Since(last.CreatedAt).Seconds())
 	return 0, nil
 }
 
+// claim takes or renews the lease and returns the configuration and the
+// position; ok is false while another replica holds the lease. Straight
+// after a batch it takes them from that batch's advance, which renewed the
+// lease, read the configuration and set the position: a busy engine then
+// spends one write per batch, not two. After an idle step, or once a third
+// of the lease has passed, it claims again.
+func (e *Engine) claim(ctx context.Context) (claim, bool, error) {
+	held := e.held
+	e.held = nil
+	if held != nil && time.Since(e.heldAt) < e.opts.LeaseTTL/3 {
+		return *held, true, nil
+	}
+	row, err := e.q.RuleEngineClaim(ctx, db.RuleEngineClaimParams{Replica: e.opts.Replica, TtlSecs: e.opts.LeaseTTL.Seconds()})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return claim{}, false, nil
+	}
+	if err != nil {
+		return claim{}, false, fmt.Errorf("claim the rule engine: %w", err)
+	}
+	pos, err := webhooks.ParsePosition(row.CursorXidText, row.CursorID)
+	if err != nil {
+		return claim{}, false, err
+	}
+	return claim{mode: row.Mode, url: deref(row.Url), headers: decodeHeaders(row.Headers),
+		timeout: time.Duration(row.TimeoutMs) * time.Millisecond, pos: pos}, true, nil
+}
+
+// batch is what the evaluation of one batch shares: the configuration,
+// the rules of the default engine and what it knows of its chats.
+type batch struct {
+	claim
+	// stop ends with the engine's run: it stops the custom engine's retries
+	// (see callWithRetries). The batch's own work runs on a context that
+	// shutdown does not cancel, so that a batch started is a batch finished
+	// before the position moves past it.
+	stop  context.Context
+	rules []Rule
+	chats *chatStates
+	// messages are the custom engine's messages of the batch by id (nil:
+	// pruned), read once before the chats start, read-only afterwards.
+	messages map[int64]*db.RuleEngineMessagesRow
+}
+
 // evaluateBatch evaluates rows chat by chat: one chat's events in log
 // order, several chats at once. The lease is renewed meanwhile.
-func (e *Engine) evaluateBatch(ctx context.Context, st claim, rows []db.RuleEngineEventsRow) {
-	var rules []Rule
+func (e *Engine) evaluateBatch(stop context.Context, st claim, rows []db.RuleEngineEventsRow) error {
+	ctx := context.WithoutCancel(stop)
+	b := &batch{claim: st, stop: stop}
 	if st.mode == ModeDefault {
 		var err error
-		if rules, err = e.svc.allRules(ctx); err != nil {
-			e.log.ErrorContext(ctx, "rules not readable; batch evaluated without them", "error", err)
+		if b.rules, err = e.svc.allRules(ctx); err != nil {
+			// Evaluating without the rules would skip the batch for good.
+			return fmt.Errorf("read the rules: %w", err)
 		}
 	}
+	order, byChat := e.plan(ctx, b, rows)
+	if len(order) == 0 {
+		return nil
+	}
+	b.chats = e.readChats(ctx, order, byChat)
+	if b.mode == ModeCustom {
+		b.messages = e.readMessages(ctx, b, order, byChat)
+	}
+	renewCtx, stopRenew := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRenew()
+	go e.renew(renewCtx)
+	sem := make(chan struct{}, e.opts.Concurrency)
+	var wg sync.WaitGroup
+	for _, chat := range order {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(evs []event) {
+			defer func() { <-sem; wg.Done() }()
+			for _, ev := range evs {
+				e.evaluate(ctx, b, ev)
+			}
+		}(byChat[chat])
+	}
+	wg.Wait()
+	return nil
+}
+
+// plan picks the events of rows the engine evaluates and groups them by
+// chat, the chats in the order of their first event.
+func (e *Engine) plan(ctx context.Context, b *batch, rows []db.RuleEngineEventsRow) ([]string, map[string][]event) {
+	// Without a rule for fresh messages the default engine has nothing to
+	// do with an incoming message: not even to read whether it is fresh.
+	freshRule := b.mode == ModeCustom || matchRule(b.rules, nil) != nil
 	var order []string
 	byChat := map[string][]event{}
 	for _, r := range rows {
@@ -222,36 +308,44 @@ func (e *Engine) evaluateBatch(ctx context.Context, st claim, rows []db.RuleEngi
 		if ev.Kind == kindMessageTagging {
 			e.lastMsgTag = tagKey{xid: ev.Xid, chat: ev.Chat, tag: ev.Tag.ID}
 		}
-		if ev.Kind == kindChatTagging && st.mode == ModeDefault && e.lastMsgTag == (tagKey{xid: ev.Xid, chat: ev.Chat, tag: ev.Tag.ID}) {
+		if ev.Kind == kindChatTagging && b.mode == ModeDefault && e.lastMsgTag == (tagKey{xid: ev.Xid, chat: ev.Chat, tag: ev.Tag.ID}) {
 			continue // the chat tagging of a message tagging just evaluated
 		}
-		if ev.Kind == kindOutgoing && st.mode == ModeDefault {
+		if ev.Kind == kindOutgoing && b.mode == ModeDefault {
 			continue // no default rule reacts to outgoing messages
+		}
+		if ev.Kind == kindIncoming && !freshRule {
+			continue
 		}
 		if _, ok := byChat[ev.Chat]; !ok {
 			order = append(order, ev.Chat)
 		}
 		byChat[ev.Chat] = append(byChat[ev.Chat], ev)
 	}
-	if len(order) == 0 {
-		return
-	}
-	renewCtx, stopRenew := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopRenew()
-	go e.renew(renewCtx)
-	sem := make(chan struct{}, e.opts.Concurrency)
-	var wg sync.WaitGroup
+	return order, byChat
+}
+
+// readChats reads the assignment of every chat of the batch that has an
+// incoming message, in one query (an incoming message is evaluated only in
+// a fresh chat). When that fails, each chat is read on its own.
+func (e *Engine) readChats(ctx context.Context, order []string, byChat map[string][]event) *chatStates {
+	cs := newChatStates(stateTTL)
+	var ids []string
 	for _, chat := range order {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(evs []event) {
-			defer func() { <-sem; wg.Done() }()
-			for _, ev := range evs {
-				e.evaluate(ctx, st, rules, ev)
-			}
-		}(byChat[chat])
+		if slices.ContainsFunc(byChat[chat], func(ev event) bool { return ev.Kind == kindIncoming }) {
+			ids = append(ids, chat)
+		}
 	}
-	wg.Wait()
+	if len(ids) == 0 {
+		return cs
+	}
+	rows, err := e.q.RuleChatAssignments(ctx, ids)
+	if err != nil {
+		e.log.WarnContext(ctx, "chats of the batch not readable at once; read one by one", "error", err)
+		return cs
+	}
+	cs.load(ids, rows)
+	return cs
 }
 
 // renew keeps the lease while a batch takes long (a slow custom engine).
@@ -271,44 +365,68 @@ func (e *Engine) renew(ctx context.Context) {
 }
 
 // evaluate decides and applies one event.
-func (e *Engine) evaluate(ctx context.Context, st claim, rules []Rule, ev event) {
+func (e *Engine) evaluate(ctx context.Context, b *batch, ev event) {
 	if ev.Kind == kindIncoming {
-		cur, err := e.q.RuleChatAssignment(ctx, ev.Chat)
+		cur, found, err := e.chatState(ctx, b.chats, ev.Chat)
 		if err != nil {
-			if !errors.Is(err, pgx.ErrNoRows) {
-				e.log.ErrorContext(ctx, "chat not readable; event skipped", "event_id", ev.ID, "error", err)
-			}
+			e.log.ErrorContext(ctx, "chat not readable; event skipped", "event_id", ev.ID, "error", err)
 			return
 		}
-		if cur.AssignedUserID != nil || cur.AssignedGroupID != nil {
-			return // not fresh
+		if !found || !cur.fresh() {
+			return
 		}
 	}
-	e.svc.metrics.evaluated.WithLabelValues(st.mode, ev.Kind).Inc()
-	if st.mode == ModeCustom {
-		e.evaluateCustom(ctx, st, ev)
+	e.svc.metrics.evaluated.WithLabelValues(b.mode, ev.Kind).Inc()
+	if b.mode == ModeCustom {
+		e.evaluateCustom(ctx, b, ev)
 		return
 	}
 	var tag *int64
 	if ev.Kind != kindIncoming {
 		tag = &ev.Tag.ID
 	}
-	r := matchRule(rules, tag)
+	r := matchRule(b.rules, tag)
 	if r == nil {
 		return
 	}
 	reason := map[string]any{"engine": ModeDefault, "rule_id": r.ID}
-	e.apply(ctx, ev, ev.Chat, r.target(), reason)
+	e.apply(ctx, b, ev, ev.Chat, r.target(), reason)
+}
+
+// chatState is chat's assignment: the batch's reading while it is recent,
+// otherwise read again (and kept for the chat's next events). found is
+// false for a chat that does not exist (pruned meanwhile).
+func (e *Engine) chatState(ctx context.Context, cs *chatStates, chat string) (chatState, bool, error) {
+	if st, ok := cs.get(chat); ok {
+		return st, st.exists, nil
+	}
+	cur, err := e.q.RuleChatAssignment(ctx, chat)
+	if errors.Is(err, pgx.ErrNoRows) {
+		cs.set(chat, chatState{})
+		return chatState{}, false, nil
+	}
+	if err != nil {
+		return chatState{}, false, err
+	}
+	st := chatState{exists: true, user: cur.AssignedUserID, group: cur.AssignedGroupID}
+	cs.set(chat, st)
+	return st, true, nil
 }
 
 // apply makes one assignment and logs why; a failure is recorded like a
-// custom engine's.
-func (e *Engine) apply(ctx context.Context, ev event, chat string, t target, reason map[string]any) {
-	a, err := e.svc.assign(ctx, chat, t, reason)
+// custom engine's. The batch learns the chat's new assignment, or forgets
+// what it knew of the chat when the assignment failed.
+func (e *Engine) apply(ctx context.Context, b *batch, ev event, chat string, t target, reason map[string]any) {
+	// The answer to a fresh incoming message applies only while its chat is
+	// still unassigned (checked under the chat's lock): a person who took
+	// the chat meanwhile keeps it.
+	a, err := e.svc.assign(ctx, chat, t, ev.Kind == kindIncoming && chat == ev.Chat, reason)
 	if err != nil {
+		b.chats.forget(chat)
 		e.fail(ctx, ev, &callError{reason: "assign", msg: fmt.Sprintf("assigning chat %s failed: %v", chat, err)})
 		return
 	}
+	b.chats.set(chat, chatState{exists: true, user: a.UserID, group: a.GroupID})
 	if a.Event == nil {
 		return // already so
 	}
@@ -349,19 +467,27 @@ func (e *Engine) listen(ctx context.Context) {
 	}
 }
 
+// listenOnce listens on a connection of its own, outside the pool: held
+// for as long as the engine runs, a pooled one would be one connection
+// fewer for everything else (pgx's default pool has max(4, cores)).
 func (e *Engine) listenOnce(ctx context.Context) error {
-	conn, err := e.svc.pool.Acquire(ctx)
+	cc := e.svc.pool.Config().ConnConfig.Copy()
+	cc.RuntimeParams["application_name"] = "wamux-rules:" + e.opts.Replica
+	conn, err := pgx.ConnectConfig(ctx, cc)
 	if err != nil {
-		return err
+		return fmt.Errorf("connect: %w", err)
 	}
-	// The connection carried LISTEN state: never give it back to the pool.
-	defer func() { _ = conn.Conn().Close(context.WithoutCancel(ctx)); conn.Release() }()
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		_ = conn.Close(cctx)
+	}()
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{fanout.EventsChannel}.Sanitize()); err != nil {
-		return err
+		return fmt.Errorf("listen: %w", err)
 	}
 	e.wake()
 	for {
-		if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
 			return err
 		}
 		e.wake()

@@ -167,7 +167,7 @@ func (s *Service) peekRoundRobin(ctx context.Context, group int64) (*int64, erro
 // answer gets the assignment actually made). A group without a user clears
 // the user: let_group_decide hands the chat to the members, and a round
 // robin over a group without active members does the same.
-func (s *Service) assign(ctx context.Context, chat string, t target, reason map[string]any) (ownership.Assignment, error) {
+func (s *Service) assign(ctx context.Context, chat string, t target, onlyIfUnassigned bool, reason map[string]any) (ownership.Assignment, error) {
 	user := t.User
 	if user == nil && t.Group != nil && t.Method == RoundRobin {
 		var err error
@@ -175,7 +175,7 @@ func (s *Service) assign(ctx context.Context, chat string, t target, reason map[
 			return ownership.Assignment{}, err
 		}
 	}
-	change := ownership.AssignmentChange{}
+	change := ownership.AssignmentChange{OnlyIfUnassigned: onlyIfUnassigned}
 	switch {
 	case user != nil:
 		change.User = ownership.SetTo(*user)
