@@ -2,30 +2,80 @@
 -- effective read level (@read_level: all, group, assigned or none), id and
 -- group ids, and filters inside the query, so `count` and pages stay true.
 
--- name: ChatList :many
-SELECT c.wa_id, c.assigned_user_id, c.assigned_group_id, c.last_message_id,
-       p.profile_name, p.waba_payload AS person_payload, p.initials, p.last_message_at AS person_last_message_at,
+-- name: ChatPage :many
+-- A page of the chats list in one round trip (each round trip is a wake-up
+-- of wamux and of a backend, which is what a busy machine makes slow): the
+-- chats of the page with their persons, new_messages, last messages (with
+-- the viewer's `received`, sender and tags) and tags, and `total`, the
+-- count of the whole list in the same snapshot. `total` is a scalar
+-- subquery, evaluated once; when searching it counts at most @count_cap
+-- chats (NULL: all), see ChatCount. The page is chosen first (`pg`) so that
+-- the per-chat work is done for its rows only, never for skipped ones.
+-- A chat matches a search by its messages through EXISTS, not `wa_id IN
+-- (SELECT chat_wa_id ...)`: under the OR, the IN form was a subplan
+-- rescanned for every chat, too big to hash for a frequent word (266k
+-- matches: over 100 s for a page), where EXISTS lets the planner choose
+-- per search between probing each chat's messages and hashing the matches.
+SELECT pg.wa_id, pg.assigned_user_id, pg.assigned_group_id,
+       pg.profile_name, pg.person_payload, pg.initials, pg.person_last_message_at,
        (SELECT count(*) FROM messages m
-         WHERE m.chat_wa_id = c.wa_id AND NOT m.from_us
-           AND m.ts > coalesce(rm.received_until, '-infinity'::timestamptz))::bigint AS new_messages
-FROM chats c
-JOIN persons p ON p.wa_id = c.wa_id
-LEFT JOIN received_marks rm ON rm.user_id = @user_id::bigint AND rm.chat_wa_id = c.wa_id
-WHERE (@read_level::text = 'all'
-       OR (@read_level::text IN ('group', 'assigned') AND c.assigned_user_id = @user_id::bigint)
-       OR (@read_level::text = 'group' AND c.assigned_group_id = ANY(@group_ids::bigint[])))
-  AND (NOT @assigned_to_me::boolean OR c.assigned_user_id = @user_id::bigint)
-  AND (sqlc.narg(assigned_group)::bigint IS NULL OR c.assigned_group_id = sqlc.narg(assigned_group))
-  AND (sqlc.narg(search)::text IS NULL
-       OR p.profile_name ILIKE sqlc.narg(search) OR c.wa_id ILIKE sqlc.narg(search)
-       OR c.wa_id IN (SELECT sm.chat_wa_id FROM messages sm WHERE sm.body_text ILIKE sqlc.narg(search)))
-ORDER BY c.last_message_at DESC NULLS LAST, c.wa_id
-LIMIT @lim OFFSET @off;
+         WHERE m.chat_wa_id = pg.wa_id AND NOT m.from_us
+           AND m.ts > coalesce(rm.received_until, '-infinity'::timestamptz))::bigint AS new_messages,
+       lm.id AS last_id, lm.wamid AS last_wamid, lm.from_us AS last_from_us, lm.sender_id AS last_sender_id,
+       lm.waba_payload AS last_payload, lm.context AS last_context, lm.sent_at AS last_sent_at,
+       lm.delivered_at AS last_delivered_at, lm.read_at AS last_read_at, lm.failed_at AS last_failed_at,
+       lm.status_errors AS last_status_errors, lm.ts AS last_ts,
+       coalesce(lm.from_us OR lm.ts <= coalesce(rm.received_until, '-infinity'::timestamptz), false)::boolean AS last_received,
+       su.username AS sender_username, su.first_name AS sender_first_name, su.last_name AS sender_last_name,
+       su.email AS sender_email, su.role AS sender_role,
+       (SELECT coalesce(jsonb_agg(jsonb_build_object('tagging_id', mt.id, 'id', t.id, 'name', t.name,
+                                                     'color', t.web_inbox_color, 'extra', mt.extra) ORDER BY mt.id), '[]')
+          FROM message_taggings mt JOIN tags t ON t.id = mt.tag_id
+         WHERE mt.message_id = lm.id)::jsonb AS last_tags,
+       (SELECT coalesce(jsonb_agg(jsonb_build_object('tagging_id', ct.id, 'id', t.id, 'name', t.name,
+                                                     'color', t.web_inbox_color, 'extra', ct.extra) ORDER BY ct.id), '[]')
+          FROM chat_taggings ct JOIN tags t ON t.id = ct.tag_id
+         WHERE ct.chat_wa_id = pg.wa_id)::jsonb AS tags,
+       (SELECT count(*) FROM (
+          SELECT 1 FROM chats c
+          WHERE (@read_level::text = 'all'
+                 OR (@read_level::text IN ('group', 'assigned') AND c.assigned_user_id = @user_id::bigint)
+                 OR (@read_level::text = 'group' AND c.assigned_group_id = ANY(@group_ids::bigint[])))
+            AND (NOT @assigned_to_me::boolean OR c.assigned_user_id = @user_id::bigint)
+            AND (sqlc.narg(assigned_group)::bigint IS NULL OR c.assigned_group_id = sqlc.narg(assigned_group))
+            AND (sqlc.narg(search)::text IS NULL
+                 OR EXISTS (SELECT 1 FROM persons p WHERE p.wa_id = c.wa_id AND p.profile_name ILIKE sqlc.narg(search))
+                 OR c.wa_id ILIKE sqlc.narg(search)
+                 OR EXISTS (SELECT 1 FROM messages sm WHERE sm.chat_wa_id = c.wa_id AND sm.body_text ILIKE sqlc.narg(search)))
+          LIMIT sqlc.narg(count_cap)::bigint) counted)::bigint AS total
+FROM (
+    SELECT c.wa_id, c.assigned_user_id, c.assigned_group_id, c.last_message_id, c.last_message_at,
+           p.profile_name, p.waba_payload AS person_payload, p.initials, p.last_message_at AS person_last_message_at
+    FROM chats c
+    JOIN persons p ON p.wa_id = c.wa_id
+    WHERE (@read_level::text = 'all'
+           OR (@read_level::text IN ('group', 'assigned') AND c.assigned_user_id = @user_id::bigint)
+           OR (@read_level::text = 'group' AND c.assigned_group_id = ANY(@group_ids::bigint[])))
+      AND (NOT @assigned_to_me::boolean OR c.assigned_user_id = @user_id::bigint)
+      AND (sqlc.narg(assigned_group)::bigint IS NULL OR c.assigned_group_id = sqlc.narg(assigned_group))
+      AND (sqlc.narg(search)::text IS NULL
+           OR p.profile_name ILIKE sqlc.narg(search) OR c.wa_id ILIKE sqlc.narg(search)
+           OR EXISTS (SELECT 1 FROM messages sm WHERE sm.chat_wa_id = c.wa_id AND sm.body_text ILIKE sqlc.narg(search)))
+    ORDER BY c.last_message_at DESC NULLS LAST, c.wa_id
+    LIMIT @lim OFFSET @off
+) pg
+LEFT JOIN received_marks rm ON rm.user_id = @user_id::bigint AND rm.chat_wa_id = pg.wa_id
+LEFT JOIN messages lm ON lm.id = pg.last_message_id
+LEFT JOIN users su ON su.id = lm.sender_id
+ORDER BY pg.last_message_at DESC NULLS LAST, pg.wa_id;
 
 -- name: ChatCount :one
 -- Over chats alone (every chat has its person): persons are looked at only
 -- when searching, which makes the count of an unfiltered page ~8x cheaper.
-SELECT count(*)
+-- Counts at most @count_cap chats (NULL: all): a search for a frequent word
+-- would otherwise visit every matching message (see MessageCount).
+SELECT count(*) FROM (
+SELECT 1
 FROM chats c
 WHERE (@read_level::text = 'all'
        OR (@read_level::text IN ('group', 'assigned') AND c.assigned_user_id = @user_id::bigint)
@@ -35,7 +85,8 @@ WHERE (@read_level::text = 'all'
   AND (sqlc.narg(search)::text IS NULL
        OR EXISTS (SELECT 1 FROM persons p WHERE p.wa_id = c.wa_id AND p.profile_name ILIKE sqlc.narg(search))
        OR c.wa_id ILIKE sqlc.narg(search)
-       OR c.wa_id IN (SELECT sm.chat_wa_id FROM messages sm WHERE sm.body_text ILIKE sqlc.narg(search)));
+       OR EXISTS (SELECT 1 FROM messages sm WHERE sm.chat_wa_id = c.wa_id AND sm.body_text ILIKE sqlc.narg(search)))
+LIMIT sqlc.narg(count_cap)::bigint) counted;
 
 -- name: ChatGet :one
 SELECT c.wa_id, c.assigned_user_id, c.assigned_group_id, c.last_message_id,
@@ -71,7 +122,12 @@ ORDER BY m.ts DESC, m.id DESC
 LIMIT @lim OFFSET @off;
 
 -- name: MessageCount :one
-SELECT count(*)
+-- Counts at most @count_cap messages (NULL: all). A search passes a cap:
+-- counting every match of a frequent word visits each one (266,280 rows,
+-- 0.8-2 s, for a word in a quarter of 1M messages), counting 1,001 of them
+-- stops after about as many.
+SELECT count(*) FROM (
+SELECT 1
 FROM messages m
 JOIN chats c ON c.wa_id = m.chat_wa_id
 WHERE (@read_level::text = 'all'
@@ -82,7 +138,8 @@ WHERE (@read_level::text = 'all'
   AND (sqlc.narg(before_time)::timestamptz IS NULL OR m.ts < sqlc.narg(before_time))
   AND (NOT @assigned_to_me::boolean OR c.assigned_user_id = @user_id::bigint)
   AND (sqlc.narg(assigned_group)::bigint IS NULL OR c.assigned_group_id = sqlc.narg(assigned_group))
-  AND (sqlc.narg(search)::text IS NULL OR m.body_text ILIKE sqlc.narg(search));
+  AND (sqlc.narg(search)::text IS NULL OR m.body_text ILIKE sqlc.narg(search))
+LIMIT sqlc.narg(count_cap)::bigint) counted;
 
 -- name: MessagesByIDs :many
 -- The last messages of a page of chats (already permission-checked).

@@ -1193,7 +1193,10 @@ type PaginatedChatAssignmentEventList struct {
 
 // PaginatedChatList A page of Chats.
 type PaginatedChatList struct {
-	// Count Total number of results on all pages.
+	// Count Total number of results on all pages. With `search`, chats are counted up to a bound: the
+	// count is exact when it is below 1,000 (or below `offset` + `limit` + 1, when that is larger),
+	// and otherwise is that bound, meaning "at least this many". `next` is right either way: it is
+	// `null` only on the last page.
 	Count int `json:"count"`
 
 	// Next URL of the next page, or `null` on the last page.
@@ -1255,7 +1258,10 @@ type PaginatedGroupList struct {
 
 // PaginatedMessageList A page of Messages, newest first.
 type PaginatedMessageList struct {
-	// Count Total number of results on all pages.
+	// Count Total number of results on all pages. With `search`, messages are counted up to a bound: the
+	// count is exact when it is below 1,000 (or below `offset` + `limit` + 1, when that is larger),
+	// and otherwise is that bound, meaning "at least this many". `next` is right either way: it is
+	// `null` only on the last page.
 	Count int `json:"count"`
 
 	// Next URL of the next page, or `null` on the last page.

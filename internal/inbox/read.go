@@ -97,22 +97,18 @@ func checkGroupFilter(v Viewer, g *int64) error {
 	return nil
 }
 
-// ListChats returns the chats v may read, newest first, and their count.
+// ListChats returns the chats v may read, newest first, and their count
+// (with a search, at most countCap: see SearchCountBound). The page, its
+// last messages, tags and the count come from one statement.
 func (s *Service) ListChats(ctx context.Context, v Viewer, f ChatFilter, p Page) ([]Chat, int64, error) {
 	if err := checkGroupFilter(v, f.AssignedGroup); err != nil {
 		return nil, 0, err
 	}
 	search := likePattern(f.Search)
-	count, err := s.q.ChatCount(ctx, db.ChatCountParams{
+	countLimit := countCap(search, p)
+	rows, err := s.q.ChatPage(ctx, db.ChatPageParams{
 		UserID: v.UserID, ReadLevel: string(v.Permissions.CanReadChats), GroupIds: v.GroupIDs,
-		AssignedToMe: f.AssignedToMe, AssignedGroup: f.AssignedGroup, Search: search,
-	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("count chats: %w", err)
-	}
-	rows, err := s.q.ChatList(ctx, db.ChatListParams{
-		UserID: v.UserID, ReadLevel: string(v.Permissions.CanReadChats), GroupIds: v.GroupIDs,
-		AssignedToMe: f.AssignedToMe, AssignedGroup: f.AssignedGroup, Search: search,
+		AssignedToMe: f.AssignedToMe, AssignedGroup: f.AssignedGroup, Search: search, CountCap: countLimit,
 		Lim: p.Limit, Off: p.Offset,
 	})
 	if err != nil {
@@ -120,19 +116,23 @@ func (s *Service) ListChats(ctx context.Context, v Viewer, f ChatFilter, p Page)
 	}
 	chats := make([]Chat, len(rows))
 	for i, r := range rows {
-		chats[i] = Chat{
-			WaID: r.WaID, NewMessages: r.NewMessages, AssignedUserID: r.AssignedUserID, AssignedGroupID: r.AssignedGroupID,
-			Contact: Person{WaID: r.WaID, ProfileName: r.ProfileName, Initials: r.Initials, Payload: r.PersonPayload, LastMessageAt: r.PersonLastMessageAt},
+		if chats[i], err = chatFromPageRow(r); err != nil {
+			return nil, 0, err
 		}
 	}
-	lastIDs := make([]int64, 0, len(rows))
-	for _, r := range rows {
-		if r.LastMessageID != nil {
-			lastIDs = append(lastIDs, *r.LastMessageID)
+	var count int64
+	switch {
+	case len(rows) > 0:
+		count = rows[0].Total
+	case p.Offset > 0:
+		// An empty page past the end has no row to carry the count.
+		count, err = s.q.ChatCount(ctx, db.ChatCountParams{
+			UserID: v.UserID, ReadLevel: string(v.Permissions.CanReadChats), GroupIds: v.GroupIDs,
+			AssignedToMe: f.AssignedToMe, AssignedGroup: f.AssignedGroup, Search: search, CountCap: countLimit,
+		})
+		if err != nil {
+			return nil, 0, fmt.Errorf("count chats: %w", err)
 		}
-	}
-	if err := s.completeChats(ctx, v, chats, lastIDs); err != nil {
-		return nil, 0, err
 	}
 	return chats, count, nil
 }
@@ -293,7 +293,7 @@ type MessageFilter struct {
 }
 
 // ListMessages returns the messages v may read, newest first, and their
-// count.
+// count (with a search, at most countCap: see SearchCountBound).
 func (s *Service) ListMessages(ctx context.Context, v Viewer, f MessageFilter, p Page) ([]Message, int64, error) {
 	if err := checkGroupFilter(v, f.AssignedGroup); err != nil {
 		return nil, 0, err
@@ -306,6 +306,7 @@ func (s *Service) ListMessages(ctx context.Context, v Viewer, f MessageFilter, p
 	count, err := s.q.MessageCount(ctx, db.MessageCountParams{
 		UserID: v.UserID, ReadLevel: string(v.Permissions.CanReadChats), GroupIds: v.GroupIDs,
 		WaID: waID, SinceTime: f.Since, BeforeTime: f.Before, AssignedToMe: f.AssignedToMe, AssignedGroup: f.AssignedGroup, Search: search,
+		CountCap: countCap(search, p),
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("count messages: %w", err)

@@ -1,0 +1,142 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// seedSearchable adds n chats with one incoming message each, all matching
+// "parcel", in SQL: the bound of search counts needs more matches than a
+// test can send through the webhook in reasonable time.
+func seedSearchable(t *testing.T, e *env, n int) {
+	t.Helper()
+	ctx := t.Context()
+	_, err := e.pool.Exec(ctx, `
+		INSERT INTO persons (wa_id, profile_name, initials)
+		SELECT '1777' || lpad(i::text, 6, '0'), 'Customer ' || i, 'C' FROM generate_series(1, $1) i`, n)
+	require.NoError(t, err)
+	_, err = e.pool.Exec(ctx, `INSERT INTO chats (wa_id) SELECT '1777' || lpad(i::text, 6, '0') FROM generate_series(1, $1) i`, n)
+	require.NoError(t, err)
+	_, err = e.pool.Exec(ctx, `
+		INSERT INTO messages (wamid, chat_wa_id, from_us, type, waba_payload, body_text, ts)
+		SELECT 'wamid.S' || i, '1777' || lpad(i::text, 6, '0'), false, 'text',
+		       jsonb_build_object('type', 'text', 'text', jsonb_build_object('body', 'my parcel ' || i)),
+		       'my parcel ' || i, date_trunc('second', now()) - make_interval(mins => i)
+		FROM generate_series(1, $1) i`, n)
+	require.NoError(t, err)
+	_, err = e.pool.Exec(ctx, `
+		UPDATE chats c SET last_message_id = m.id, last_message_at = m.ts
+		FROM messages m WHERE m.chat_wa_id = c.wa_id AND c.wa_id LIKE '1777%'`)
+	require.NoError(t, err)
+}
+
+type listPage struct {
+	count   int
+	next    bool
+	results int
+}
+
+func getPage(t *testing.T, e *env, path string) listPage {
+	t.Helper()
+	r := e.do(req{Method: "GET", Path: path, Token: e.adminToken})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	var p struct {
+		Count   int               `json:"count"`
+		Next    *string           `json:"next"`
+		Results []json.RawMessage `json:"results"`
+	}
+	require.NoError(t, json.Unmarshal(r.Body, &p))
+	return listPage{count: p.Count, next: p.Next != nil, results: len(p.Results)}
+}
+
+func TestSearchCountIsBounded(t *testing.T) {
+	e := setup(t)
+	const n = 1005 // more matches than the bound (1,000)
+	seedSearchable(t, e, n)
+	e.inbound(inboundText("wamid.Z1", "15550000701", "Zed", "a zeppelin parcel", time.Now()))
+	e.inbound(inboundText("wamid.Z2", "15550000702", "Zoe", "zeppelins fly", time.Now()))
+
+	for _, kind := range []string{"messages", "chats"} {
+		t.Run(kind, func(t *testing.T) {
+			base := "/api/v1/" + kind + "/?search=parcel"
+			// More matches than the bound: the count is the bound, a lower
+			// bound, and the next page is announced.
+			require.Equal(t, listPage{count: 1000, next: true, results: 10}, getPage(t, e, base+"&limit=10"))
+			// The bound rises to offset+limit+1 so that next stays right.
+			require.Equal(t, listPage{count: 1001, next: true, results: 10}, getPage(t, e, base+"&limit=10&offset=990"))
+			require.Equal(t, listPage{count: 1006, next: false, results: 6}, getPage(t, e, base+"&limit=10&offset=1000"),
+				"at the end the count is exact and there is no next page")
+			// Past the end: an empty page still carries the count.
+			require.Equal(t, listPage{count: n + 1, next: false, results: 0}, getPage(t, e, base+"&limit=10&offset=2000"))
+			// Fewer matches than the bound: exact.
+			require.Equal(t, listPage{count: 2, next: false, results: 2}, getPage(t, e, "/api/v1/"+kind+"/?search=zeppelin"))
+			require.Equal(t, listPage{count: 2, next: true, results: 1}, getPage(t, e, "/api/v1/"+kind+"/?search=zeppelin&limit=1"))
+		})
+	}
+	// Without a search every count stays exact.
+	require.Equal(t, listPage{count: n + 2, next: true, results: 100}, getPage(t, e, "/api/v1/messages/"))
+	require.Equal(t, listPage{count: n + 2, next: true, results: 100}, getPage(t, e, "/api/v1/chats/"))
+	require.Equal(t, listPage{count: n + 2, next: false, results: 0}, getPage(t, e, "/api/v1/chats/?offset=5000"))
+}
+
+// The chats list reads a page, its last messages (with sender and tags)
+// and tags in one statement, GET /chats/{wa_id}/ in several: both must
+// show the same chat.
+func TestChatsListMatchesChatDetail(t *testing.T) {
+	e := setup(t)
+	base := time.Now().Add(-time.Hour).Truncate(time.Second)
+	e.inbound(inboundText("wamid.D1", "15550000801", "Dee Tail", "first", base))
+	e.inbound(inboundText("wamid.D2", "15550000801", "Dee Tail", "second", base.Add(time.Minute)))
+	e.inbound(inboundText("wamid.D3", "15550000802", "Eve", "hello", base.Add(2*time.Minute)))
+	e.inbound(inboundText("wamid.D4", "15550000803", "Fay", "hey", base.Add(3*time.Minute)))
+	ctx := t.Context()
+	// An outgoing last message sent by the admin, tags on a chat and on a
+	// last message, a received mark, an assignment.
+	_, err := e.pool.Exec(ctx, `
+		INSERT INTO messages (wamid, chat_wa_id, from_us, sender_id, type, waba_payload, body_text, ts, sent_at)
+		SELECT 'wamid.D5', '15550000802', true, id, 'text', '{"type": "text", "text": {"body": "hi Eve"}}', 'hi Eve', $1, $1
+		FROM users WHERE username = 'admin'`, base.Add(4*time.Minute))
+	require.NoError(t, err)
+	_, err = e.pool.Exec(ctx, `
+		UPDATE chats c SET last_message_id = m.id, last_message_at = m.ts, assigned_user_id = (SELECT id FROM users WHERE username = 'admin')
+		FROM messages m WHERE m.wamid = 'wamid.D5' AND c.wa_id = m.chat_wa_id`)
+	require.NoError(t, err)
+	_, err = e.pool.Exec(ctx, `
+		WITH t1 AS (INSERT INTO tags (name, web_inbox_color) VALUES ('vip', '#ff0000') RETURNING id),
+		     t2 AS (INSERT INTO tags (name) VALUES ('late') RETURNING id)
+		INSERT INTO chat_taggings (tag_id, chat_wa_id, extra)
+		SELECT id, '15550000801', '{"note": "x"}'::jsonb FROM t1 UNION ALL SELECT id, '15550000801', NULL::jsonb FROM t2`)
+	require.NoError(t, err)
+	_, err = e.pool.Exec(ctx, `
+		INSERT INTO message_taggings (tag_id, message_id)
+		SELECT t.id, m.id FROM tags t, messages m WHERE t.name = 'late' AND m.wamid IN ('wamid.D2', 'wamid.D4')`)
+	require.NoError(t, err)
+	r := e.do(req{Method: "POST", Path: "/api/v1/mark_as_received/", Token: e.adminToken,
+		Body: map[string]any{"timestamp": base.Unix(), "customer_wa_id": "15550000801"}})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+
+	r = e.do(req{Method: "GET", Path: "/api/v1/chats/", Token: e.adminToken})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	list := results(t, r)
+	require.Len(t, list, 3)
+	for _, c := range list {
+		one := e.do(req{Method: "GET", Path: fmt.Sprintf("/api/v1/chats/%s/", c["wa_id"]), Token: e.adminToken})
+		require.Equal(t, http.StatusOK, one.Status)
+		require.Equal(t, one.JSON(t), c, "chat %s", c["wa_id"])
+	}
+	require.Equal(t, "15550000802", list[0]["wa_id"])
+	last := list[0]["last_message"].(map[string]any)
+	require.Equal(t, "admin", last["sender"].(map[string]any)["username"])
+	require.Equal(t, true, last["received"])
+	require.Equal(t, "admin", list[0]["assigned_to_user"].(map[string]any)["username"])
+	require.Len(t, list[2]["tags"], 2)
+	require.Equal(t, float64(1), list[2]["new_messages"])
+	require.Len(t, list[2]["last_message"].(map[string]any)["tags"], 1)
+	require.Equal(t, false, list[2]["last_message"].(map[string]any)["received"])
+	require.Len(t, list[1]["last_message"].(map[string]any)["tags"], 1)
+}
