@@ -28,6 +28,7 @@ type validator struct {
 const inboundPath = "/api/v1/waba/webhook/"
 
 func newValidator(spec *openapi3.T) (*validator, error) {
+	useFormDecoder()
 	// The validator would otherwise check the Host header against servers.
 	spec.Servers = nil
 	r, err := gorillamux.NewRouter(spec)
@@ -113,6 +114,9 @@ func requestError(err error) error {
 				return apperr.Invalid("Invalid request body: " + se.Reason)
 			}
 			return apperr.Field(field, capitalize(se.Reason)+".")
+		}
+		if nf, ok := asNestedInForm(re.Err); ok {
+			return apperr.Field(nf.field, "A nested field: send it in a JSON body (application/json); a form carries plain fields only.")
 		}
 		var pe *openapi3filter.ParseError
 		if errors.As(re.Err, &pe) {
