@@ -34,6 +34,7 @@ func TestMarkerWritesForwardOnlyAndKeepsWhatFailed(t *testing.T) {
 		return ts
 	}
 	t0 := time.Unix(1_700_000_000, 0)
+	all := time.Now().Add(time.Hour) // a cutoff after every mark's wait
 
 	// Marks of one chat merge to the latest; they are visible before they
 	// are written.
@@ -46,7 +47,10 @@ func TestMarkerWritesForwardOnlyAndKeepsWhatFailed(t *testing.T) {
 	require.True(t, got.Equal(t0.Add(5*time.Second)))
 	require.Zero(t, mark(alice, "111"))
 
-	m.flush(ctx)
+	// A mark waits its interval before it is written.
+	m.flush(ctx, time.Now().Add(-time.Minute))
+	require.Zero(t, mark(alice, "111"), "not yet: it became pending just now")
+	m.flush(ctx, all)
 	require.True(t, mark(alice, "111").Equal(t0.Add(5*time.Second)))
 	require.True(t, mark(alice, "222").Equal(t0))
 	require.True(t, mark(bob, "222").Equal(t0))
@@ -58,7 +62,7 @@ func TestMarkerWritesForwardOnlyAndKeepsWhatFailed(t *testing.T) {
 
 	// Marks only move forward: an older one changes nothing.
 	m.add(alice, map[string]time.Time{"111": t0})
-	m.flush(ctx)
+	m.flush(ctx, all)
 	require.True(t, mark(alice, "111").Equal(t0.Add(5*time.Second)))
 
 	// A flush the database refuses keeps its marks for the next one (here:
@@ -67,11 +71,11 @@ func TestMarkerWritesForwardOnlyAndKeepsWhatFailed(t *testing.T) {
 	bad := t0.Add(10*time.Second + time.Millisecond)
 	m.add(bob, map[string]time.Time{"111": bad})
 	for range maxMarkFailures - 1 {
-		m.flush(ctx)
+		m.flush(ctx, all)
 		_, ok = m.unwritten(bob, "111")
 		require.True(t, ok, "a failed flush keeps its marks")
 	}
-	m.flush(ctx)
+	m.flush(ctx, all)
 	_, ok = m.unwritten(bob, "111")
 	require.False(t, ok, "dropped after repeated failures")
 	require.Zero(t, mark(bob, "111"))
