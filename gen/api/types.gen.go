@@ -874,7 +874,7 @@ type Message struct {
 	Tags []ObjectTag `json:"tags"`
 
 	// WabaPayload The provider's message object, as received or as sent.
-	WabaPayload map[string]interface{} `json:"waba_payload"`
+	WabaPayload json.RawMessage `json:"waba_payload"`
 
 	// WabaStatuses When the provider reported each delivery status of a Message sent by the business: POSIX
 	// timestamps in seconds, `0` while the status has not been reached.

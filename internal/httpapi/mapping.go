@@ -139,6 +139,14 @@ func rawObject(raw json.RawMessage) map[string]any {
 	return m
 }
 
+// objectOrEmpty is a stored jsonb object, passed through as it is, or {}.
+func objectOrEmpty(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 || string(raw) == "null" {
+		return json.RawMessage("{}")
+	}
+	return raw
+}
+
 func posixOrZero(t *time.Time) int {
 	if t == nil {
 		return 0
@@ -190,7 +198,7 @@ func (s *Presenter) apiMessage(m inbox.Message) api.Message {
 		}
 	}
 	out := api.Message{
-		Id: m.Wamid, WabaPayload: rawObject(m.Payload), WabaStatuses: st, FromUs: m.FromUs, Received: m.Received,
+		Id: m.Wamid, WabaPayload: objectOrEmpty(m.Payload), WabaStatuses: st, FromUs: m.FromUs, Received: m.Received,
 		CustomerWaId: m.ChatWaID, Tags: apiTags(m.Tags),
 		Contact: nullable.NewNullNullable[api.Person](), Sender: nullable.NewNullNullable[api.UserBrief](),
 		Context: nullable.NewNullNullable[map[string]any](),
