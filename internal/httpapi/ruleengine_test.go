@@ -106,6 +106,18 @@ func newCustomEngine(t *testing.T, bot, group int) *customEngine {
 	return c
 }
 
+// waitRuleEngineIdle waits until the rule engine has evaluated every event
+// of the log.
+func (e *env) waitRuleEngineIdle() {
+	e.t.Helper()
+	require.Eventually(e.t, func() bool {
+		var idle bool
+		err := e.pool.QueryRow(e.t.Context(), `SELECT NOT EXISTS (SELECT 1 FROM events ev, rule_engine r
+			WHERE (ev.xid, ev.id) > (coalesce(r.cursor_xid, '0'::xid8), r.cursor_id))`).Scan(&idle)
+		return err == nil && idle
+	}, 15*time.Second, 10*time.Millisecond, "the rule engine never caught up with the event log")
+}
+
 // TestSpamFilterWalkthrough is the reference's spam-filter bot flow, end to
 // end through HTTP, with the default engine and with a custom engine.
 func TestSpamFilterWalkthrough(t *testing.T) {
@@ -157,6 +169,10 @@ func TestSpamFilterWalkthrough(t *testing.T) {
 			// 3. The bot tags the message; the chat goes to the group, the user cleared.
 			require.Equal(t, http.StatusCreated, e.tagMessage(botTok, agentNeeded, "wamid.SPAM1", nil).Status)
 			e.waitAssignment(chat, nil, float64(regular))
+			// The custom engine answers the chat tagging (the message's tagging
+			// tags the chat) with the group again, clearing the user: let it be
+			// done before a person takes the chat, as a person would.
+			e.waitRuleEngineIdle()
 
 			// 4. A member of the group takes the chat and replies; another may not reply.
 			r := e.assign("PATCH", agentTok, chat, map[string]any{"assigned_to_user": agentID})
