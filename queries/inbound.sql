@@ -32,7 +32,11 @@ RETURNING id, wamid, chat_wa_id, ts;
 
 -- name: ChatsTouchLastMessage :exec
 -- Moves each chat's newest message forward, never back (messages can arrive
--- out of order).
+-- out of order). The redundant `wa_id = ANY` lets a generic plan (the
+-- inbound writers keep them) find the chats by their key instead of hashing
+-- the whole table. Concurrent writers cannot deadlock here: each locked the
+-- chats' persons first, in wa_id order (PersonsUpsert), and chats are one
+-- to one with persons.
 UPDATE chats c SET last_message_id = x.id, last_message_at = x.ts, updated_at = now()
 FROM (
     SELECT DISTINCT ON (chat_wa_id) chat_wa_id, id, ts
@@ -40,12 +44,18 @@ FROM (
     ORDER BY chat_wa_id, ts DESC, id DESC
 ) x
 WHERE c.wa_id = x.chat_wa_id
+  AND c.wa_id = ANY(@chat_wa_ids::text[])
   AND (c.last_message_at IS NULL OR (x.ts, x.id) >= (c.last_message_at, c.last_message_id));
 
 -- name: MessageStatusesApply :many
 -- Records the first instant of each status of stored messages, and says
 -- which were new (replays and repeats change nothing). `o` is the row as it
--- was before this statement.
+-- was before this statement, read under the row's lock: several inbound
+-- writers may report statuses of the same message at once, and a row read
+-- without the lock would be the one before the other writer's commit (an
+-- UPDATE rechecks only its target row), taking its status for new twice.
+-- The rows are locked in id order, the same in every transaction, so two
+-- writers cannot deadlock on them.
 WITH s AS (
     SELECT wamid,
            min(at) FILTER (WHERE status = 'sent')      AS sent,
@@ -57,6 +67,12 @@ WITH s AS (
            (array_agg(errors) FILTER (WHERE status = 'failed'))[1] AS errs
     FROM (SELECT unnest(@wamids::text[]) AS wamid, unnest(@statuses::text[]) AS status, unnest(@ats::timestamptz[]) AS at, nullif(unnest(@errors::jsonb[]), 'null'::jsonb) AS errors) AS u
     GROUP BY wamid
+), o AS (
+    SELECT l.id, l.wamid, l.sent_at, l.delivered_at, l.read_at, l.failed_at, l.played_at, l.deleted_at, l.status_errors
+    FROM messages l
+    WHERE l.wamid IN (SELECT wamid FROM s)
+    ORDER BY l.id
+    FOR UPDATE
 )
 UPDATE messages m SET
     sent_at       = coalesce(o.sent_at, s.sent),
@@ -66,7 +82,7 @@ UPDATE messages m SET
     played_at     = coalesce(o.played_at, s.played),
     deleted_at    = coalesce(o.deleted_at, s.deleted),
     status_errors = coalesce(o.status_errors, s.errs)
-FROM s JOIN messages o ON o.wamid = s.wamid
+FROM s JOIN o ON o.wamid = s.wamid
 WHERE m.id = o.id
 RETURNING m.id, m.wamid, m.chat_wa_id,
     (o.sent_at IS NULL AND s.sent IS NOT NULL)::boolean           AS new_sent,

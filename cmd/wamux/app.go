@@ -128,8 +128,14 @@ func runServe(ctx context.Context, cfg config.Config, logger *slog.Logger) error
 func (a *app) serve(ctx context.Context, ready func(addr string)) error {
 	// The committer outlives the HTTP server's drain: requests still in
 	// flight at SIGTERM get their commit and their 200.
+	// Its writers have their own connections, which keep generic plans.
+	inboundPool, err := storage.OpenInbound(ctx, a.cfg.DatabaseURL, a.cfg.Committers)
+	if err != nil {
+		return err
+	}
+	defer inboundPool.Close()
 	commitCtx, stopCommitter := context.WithCancel(context.WithoutCancel(ctx))
-	committer := inbox.NewCommitter(a.inbox, a.logger)
+	committer := inbox.NewCommitter(inbox.CommitterConfig{Service: a.inbox, Pool: inboundPool, Writers: a.cfg.Committers, Logger: a.logger})
 	committed := make(chan struct{})
 	go func() { committer.Run(commitCtx); close(committed) }()
 	defer func() { stopCommitter(); <-committed }()

@@ -78,6 +78,9 @@ type Config struct {
 	WebhookAllowPrivate bool
 	// MediaDir is where media files are stored (WAMUX_MEDIA_DIR).
 	MediaDir string
+	// Committers is how many inbound transactions (group commits) may run
+	// at once, each on its own database connection (WAMUX_COMMITTERS).
+	Committers int
 	// TrustProxy makes the client address come from X-Forwarded-For
 	// (WAMUX_TRUST_PROXY); only set it behind a proxy you control.
 	TrustProxy bool
@@ -111,6 +114,7 @@ func Parse(getenv func(string) string) (Config, error) {
 		TrustProxy:          p.boolean("WAMUX_TRUST_PROXY", false),
 		MediaDir:            p.str("WAMUX_MEDIA_DIR", "var/media"),
 		MessageCap:          int64(p.integer("WAMUX_MESSAGE_CAP", 1_000_000)),
+		Committers:          p.integer("WAMUX_COMMITTERS", 2),
 		Provider:            p.str("WAMUX_PROVIDER", "sandbox"),
 		ProviderURL:         p.str("WAMUX_PROVIDER_URL", ""),
 		ProviderToken:       p.str("WAMUX_PROVIDER_TOKEN", ""),
@@ -141,6 +145,9 @@ func Parse(getenv func(string) string) (Config, error) {
 	}
 	if c.MessageCap < 0 {
 		p.fail("WAMUX_MESSAGE_CAP", "must be 0 (no cap) or more")
+	}
+	if c.Committers < 1 || c.Committers > 64 {
+		p.fail("WAMUX_COMMITTERS", "must be between 1 and 64")
 	}
 	if c.LoginBurst < 1 {
 		p.fail("WAMUX_LOGIN_BURST", "must be at least 1")

@@ -3,23 +3,43 @@ package inbox
 import (
 	"context"
 	"errors"
+	"hash/fnv"
 	"log/slog"
+	"sync"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wamux/wamux/internal/waba"
 )
 
 // Committer is group commit for the inbound path: concurrent requests queue
-// their parsed notifications and one goroutine writes whatever is queued
-// (up to maxBatch, without waiting for more) in one transaction, then
+// their parsed notifications and a writer goroutine writes whatever is
+// queued (up to maxBatch, without waiting for more) in one transaction, then
 // answers every waiting request. Each request's writes still commit
 // together, never in part, and its 200 still follows the commit; requests
 // only share a transaction, which is how one commit's cost (the fsync) is
 // spread over many (docs in ../../README.md and architecture.md).
+//
+// One writer is one PostgreSQL backend, one core at most, so there are
+// several (docs/performance.md measured two on disjoint chats at 1.7-1.9x
+// one). Each writer owns a share of the chats: a notification goes to the
+// writer its first chat hashes to. So every request of a chat queues behind
+// the previous one in one writer, as with a single committer: a chat's
+// requests commit in the order they were queued, which is also the order of
+// their transaction ids and so of their events in the log (readers read it
+// by (xid, id) below the horizon, which is exact whatever the number of
+// writers). It also keeps the writers off each other's rows: only a
+// notification that spans chats of different writers can meet another
+// writer's transaction, and the inbound statements lock in a fixed order
+// (persons sorted by wa_id first, which are one to one with chats), with a
+// retry on a deadlock or serialization failure as the last resort
+// (Service.ingestOn).
 type Committer struct {
-	svc    *Service
-	queue  chan *pending
-	logger *slog.Logger
-	done   chan struct{}
+	svc     *Service
+	pool    *pgxpool.Pool
+	writers []chan *pending
+	logger  *slog.Logger
+	done    chan struct{}
 }
 
 type pending struct {
@@ -30,9 +50,33 @@ type pending struct {
 
 const maxBatch = 256
 
-// NewCommitter returns a Committer writing through svc. Start it with Run.
-func NewCommitter(svc *Service, logger *slog.Logger) *Committer {
-	return &Committer{svc: svc, queue: make(chan *pending, 4*maxBatch), logger: logger, done: make(chan struct{})}
+// CommitterConfig is what a Committer needs.
+type CommitterConfig struct {
+	// Service is the inbox the notifications are written into.
+	Service *Service
+	// Pool, when set, is where the writers' transactions run instead of
+	// the Service's pool: storage.OpenInbound's pool, whose connections may
+	// keep generic plans of the inbound statements.
+	Pool *pgxpool.Pool
+	// Writers is how many transactions may run at once, each on its own
+	// connection (at least 1).
+	Writers int
+	Logger  *slog.Logger
+}
+
+// NewCommitter returns a Committer writing through cfg.Service. Start it
+// with Run.
+func NewCommitter(cfg CommitterConfig) *Committer {
+	n := max(cfg.Writers, 1)
+	pool := cfg.Pool
+	if pool == nil {
+		pool = cfg.Service.pool
+	}
+	c := &Committer{svc: cfg.Service, pool: pool, logger: cfg.Logger, done: make(chan struct{})}
+	for range n {
+		c.writers = append(c.writers, make(chan *pending, 4*maxBatch))
+	}
+	return c
 }
 
 // ErrStopped answers requests queued after the committer stopped: the
@@ -46,7 +90,7 @@ func (c *Committer) Ingest(ctx context.Context, n *waba.Notification) error {
 	}
 	p := &pending{ctx: ctx, n: n, errc: make(chan error, 1)}
 	select {
-	case c.queue <- p:
+	case c.writers[c.writerOf(n)] <- p:
 	case <-c.done:
 		return ErrStopped
 	case <-ctx.Done():
@@ -62,18 +106,48 @@ func (c *Committer) Ingest(ctx context.Context, n *waba.Notification) error {
 	}
 }
 
+// writerOf picks the writer that owns n's chat: its first message's sender,
+// else its first status's recipient (the chat of the message it is about),
+// else its first status's message id.
+func (c *Committer) writerOf(n *waba.Notification) int {
+	if len(c.writers) == 1 {
+		return 0
+	}
+	key := ""
+	switch {
+	case len(n.Messages) > 0:
+		key = n.Messages[0].From
+	case len(n.Statuses) > 0 && n.Statuses[0].RecipientID != "":
+		key = n.Statuses[0].RecipientID
+	case len(n.Statuses) > 0:
+		key = n.Statuses[0].ID
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key))
+	return int(h.Sum32() % uint32(len(c.writers)))
+}
+
 // Run writes batches until ctx ends, then drains what is queued.
 func (c *Committer) Run(ctx context.Context) {
-	defer close(c.done)
+	var wg sync.WaitGroup
+	for _, q := range c.writers {
+		wg.Go(func() { c.write(ctx, q) })
+	}
+	wg.Wait()
+	close(c.done)
+}
+
+// write is one writer's loop over its queue.
+func (c *Committer) write(ctx context.Context, queue chan *pending) {
 	for {
 		select {
-		case p := <-c.queue:
-			c.commit(context.WithoutCancel(ctx), c.take(p))
+		case p := <-queue:
+			c.commit(context.WithoutCancel(ctx), take(queue, p))
 		case <-ctx.Done():
 			for {
 				select {
-				case p := <-c.queue:
-					c.commit(context.WithoutCancel(ctx), c.take(p))
+				case p := <-queue:
+					c.commit(context.WithoutCancel(ctx), take(queue, p))
 				default:
 					return
 				}
@@ -85,11 +159,11 @@ func (c *Committer) Run(ctx context.Context) {
 // take returns first plus whatever else is queued right now, without
 // waiting: a fixed wait for a fuller batch costs latency at low load and
 // was measured to hurt throughput at high load.
-func (c *Committer) take(first *pending) []*pending {
+func take(queue chan *pending, first *pending) []*pending {
 	batch := []*pending{first}
 	for len(batch) < maxBatch {
 		select {
-		case p := <-c.queue:
+		case p := <-queue:
 			batch = append(batch, p)
 		default:
 			return batch
@@ -111,7 +185,7 @@ func (c *Committer) commit(ctx context.Context, batch []*pending) {
 		return
 	}
 	if len(live) == 1 {
-		live[0].errc <- c.svc.Ingest(ctx, live[0].n)
+		live[0].errc <- c.svc.ingestOn(ctx, c.pool, live[0].n)
 		return
 	}
 	merged := &waba.Notification{}
@@ -121,7 +195,7 @@ func (c *Committer) commit(ctx context.Context, batch []*pending) {
 		merged.Statuses = append(merged.Statuses, p.n.Statuses...)
 		merged.Errors = append(merged.Errors, p.n.Errors...)
 	}
-	err := c.svc.Ingest(ctx, merged)
+	err := c.svc.ingestOn(ctx, c.pool, merged)
 	if err == nil {
 		for _, p := range live {
 			p.errc <- nil
@@ -132,6 +206,6 @@ func (c *Committer) commit(ctx context.Context, batch []*pending) {
 	// each gets its own answer.
 	c.logger.WarnContext(ctx, "group commit failed; retrying requests one by one", "requests", len(live), "error", err)
 	for _, p := range live {
-		p.errc <- c.svc.Ingest(ctx, p.n)
+		p.errc <- c.svc.ingestOn(ctx, c.pool, p.n)
 	}
 }

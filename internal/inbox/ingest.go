@@ -3,6 +3,7 @@ package inbox
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"unicode"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wamux/wamux/gen/db"
 	"github.com/wamux/wamux/internal/storage"
@@ -46,15 +49,35 @@ type MediaRegistrar interface {
 // to the provider means the notification is durable; a replay changes
 // nothing and appends no event.
 func (s *Service) Ingest(ctx context.Context, n *waba.Notification) error {
+	return s.ingestOn(ctx, s.pool, n)
+}
+
+// maxIngestAttempts bounds the retries of a transaction that PostgreSQL
+// aborted to resolve a deadlock or a serialization failure.
+const maxIngestAttempts = 5
+
+// ingestOn is Ingest over pool (the committer's writers have their own).
+// A transaction aborted by a deadlock (40P01) or a serialization failure
+// (40001) changed nothing and is run again: concurrent writers lock in a
+// fixed order (see the queries), so this is the last resort for orders no
+// query controls, and such an abort never reaches the provider as a 5xx.
+func (s *Service) ingestOn(ctx context.Context, pool *pgxpool.Pool, n *waba.Notification) error {
 	if len(n.Messages)+len(n.Statuses)+len(n.Errors) == 0 {
 		return nil
 	}
 	newMedia := false
-	err := storage.WithTx(ctx, s.pool, func(q *db.Queries) error {
-		var err error
-		newMedia, err = s.ingest(ctx, q, n)
-		return err
-	})
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = storage.WithTx(ctx, pool, func(q *db.Queries) error {
+			var err error
+			newMedia, err = s.ingest(ctx, q, n)
+			return err
+		})
+		if err == nil || !retryable(err) || attempt == maxIngestAttempts || ctx.Err() != nil {
+			break
+		}
+		s.logger.WarnContext(ctx, "inbound transaction aborted; running it again", "attempt", attempt, "error", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -344,6 +367,13 @@ func linkMedia(raw json.RawMessage, msgType, id, link string) (json.RawMessage, 
 	}
 	msg[key] = b
 	return json.Marshal(msg)
+}
+
+// retryable reports whether err is PostgreSQL aborting a transaction that
+// succeeds when run again: a deadlock victim or a serialization failure.
+func retryable(err error) bool {
+	pgErr, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && (pgErr.Code == "40P01" || pgErr.Code == "40001")
 }
 
 func posix(sec int64) time.Time { return time.Unix(sec, 0).UTC() }

@@ -19,19 +19,37 @@ import (
 
 // Open connects a pgx pool to databaseURL and checks that the server answers.
 func Open(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
-	cfg, err := pgxpool.ParseConfig(databaseURL)
-	if err != nil {
-		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
-	}
-	cfg.MaxConnIdleTime = 5 * time.Minute
 	// The list queries are catch-all statements ("$4 IS NULL OR chat_wa_id =
 	// $4 ..."). After five executions PostgreSQL may switch a prepared
 	// statement to a generic plan that cannot use the indexes of the optional
 	// filters, turning a 0.1 ms message page into seconds (measured:
 	// docs/performance.md). Custom plans cost a little planning per query
 	// and keep every filter indexable.
+	return open(ctx, databaseURL, "force_custom_plan", 0)
+}
+
+// OpenInbound connects the inbound writers' own pool of at most conns
+// connections. Their statements take whole arrays and have one good plan
+// whatever the arrays hold, so these connections let PostgreSQL keep a
+// generic plan (plan_cache_mode auto) instead of planning every statement
+// of every batch again, as the main pool's custom plans would.
+func OpenInbound(ctx context.Context, databaseURL string, conns int) (*pgxpool.Pool, error) {
+	return open(ctx, databaseURL, "auto", int32(max(conns, 1)))
+}
+
+// open connects a pool whose connections use planCacheMode unless
+// DATABASE_URL sets plan_cache_mode itself; maxConns 0 keeps pgx's default.
+func open(ctx context.Context, databaseURL, planCacheMode string, maxConns int32) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	cfg.MaxConnIdleTime = 5 * time.Minute
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
 	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
-		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = planCacheMode
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
