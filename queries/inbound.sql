@@ -99,6 +99,14 @@ SELECT unnest(@wamids::text[]), unnest(@statuses::text[]), unnest(@ats::timestam
 ON CONFLICT (wamid, status) DO NOTHING
 RETURNING wamid, status;
 
+-- name: StatusWamidsLock :exec
+-- Serializes, per message id, a status that finds no message with the send
+-- that stores that message (internal/inbox: applyStatuses, Send). Locks are
+-- taken in key order, so two transactions locking several cannot deadlock
+-- each other; they are released at commit.
+SELECT count(pg_advisory_xact_lock(k))
+FROM (SELECT DISTINCT hashtextextended(w, 0) AS k FROM unnest(@wamids::text[]) AS w ORDER BY 1) AS s;
+
 -- name: PendingStatusesTake :many
 -- The waiting statuses of messages just inserted, removed as they are applied.
 DELETE FROM message_statuses_pending

@@ -399,3 +399,17 @@ func (q *Queries) PersonsUpsert(ctx context.Context, arg PersonsUpsertParams) er
 	)
 	return err
 }
+
+const statusWamidsLock = `-- name: StatusWamidsLock :exec
+SELECT count(pg_advisory_xact_lock(k))
+FROM (SELECT DISTINCT hashtextextended(w, 0) AS k FROM unnest($1::text[]) AS w ORDER BY 1) AS s
+`
+
+// Serializes, per message id, a status that finds no message with the send
+// that stores that message (internal/inbox: applyStatuses, Send). Locks are
+// taken in key order, so two transactions locking several cannot deadlock
+// each other; they are released at commit.
+func (q *Queries) StatusWamidsLock(ctx context.Context, wamids []string) error {
+	_, err := q.db.Exec(ctx, statusWamidsLock, wamids)
+	return err
+}

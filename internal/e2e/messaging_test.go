@@ -191,9 +191,6 @@ func dig(v any, path ...any) any {
 // stored the message it just sent (wabasim with no status delay does so
 // at once). Every status must still end up on its message.
 func TestStatusRacingItsSend(t *testing.T) {
-	t.Skip("wamux bug, reported to the lead: a status whose transaction runs while its send's is still open " +
-		"(MessageStatusesApply finds no message, PendingStatusesTake finds no pending status, both commit) stays in " +
-		"message_statuses_pending for ever; remove this skip with the fix (internal/inbox: serialize the two per wamid)")
 	t.Parallel()
 	databaseURL, admin := newDatabase(t)
 	n := startNode(t, "node", databaseURL, withStatusDelay("-1ns"))

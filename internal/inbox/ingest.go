@@ -222,7 +222,62 @@ func afterInsert(ctx context.Context, q *db.Queries, rows []insertedMessage) err
 // applyStatuses records statuses on their messages, keeps those of unknown
 // messages for later, and appends an event for each status seen for the
 // first time.
+//
+// A status may arrive while the send of its message is still storing it
+// (the provider answers the send, then reports "sent" at once): this
+// transaction does not see that message yet, and the send's transaction
+// did not see a pending status either, so the status would wait forever.
+// Both sides therefore take a lock per message id before deciding (here
+// for the statuses that found no message, in Send for the message it
+// stores): whichever comes second sees what the first committed.
 func applyStatuses(ctx context.Context, q *db.Queries, statuses []waba.Status, ev *eventBatch) error {
+	emitted := map[statusKey]bool{}
+	missing, err := applyKnown(ctx, q, statuses, ev, emitted)
+	if err != nil || len(missing) == 0 {
+		return err
+	}
+	wamids := make([]string, len(missing))
+	for i, st := range missing {
+		wamids[i] = st.ID
+	}
+	if err := q.StatusWamidsLock(ctx, wamids); err != nil {
+		return fmt.Errorf("lock the messages of pending statuses: %w", err)
+	}
+	if missing, err = applyKnown(ctx, q, missing, ev, emitted); err != nil || len(missing) == 0 {
+		return err
+	}
+	pend := db.PendingStatusesInsertParams{}
+	for _, st := range missing {
+		pend.Wamids = append(pend.Wamids, st.ID)
+		pend.Statuses = append(pend.Statuses, st.Status)
+		pend.Ats = append(pend.Ats, posix(st.Timestamp))
+		pend.Errors = append(pend.Errors, orNull(st.Errors))
+		pend.Payloads = append(pend.Payloads, st.Raw)
+	}
+	fresh, err := q.PendingStatusesInsert(ctx, pend)
+	if err != nil {
+		return fmt.Errorf("keep pending statuses: %w", err)
+	}
+	freshSet := make(map[statusKey]bool, len(fresh))
+	for _, f := range fresh {
+		freshSet[statusKey{f.Wamid, f.Status}] = true
+	}
+	for _, st := range missing {
+		k := statusKey{st.ID, st.Status}
+		if freshSet[k] && !emitted[k] {
+			emitted[k] = true
+			ev.add(EventStatus, st.RecipientID, 0, map[string]json.RawMessage{"status": st.Raw})
+		}
+	}
+	return nil
+}
+
+type statusKey struct{ wamid, status string }
+
+// applyKnown applies statuses to the messages that exist, appends an event
+// for each status new to its message (once, by emitted), and returns the
+// statuses whose message it did not find.
+func applyKnown(ctx context.Context, q *db.Queries, statuses []waba.Status, ev *eventBatch, emitted map[statusKey]bool) ([]waba.Status, error) {
 	p := db.MessageStatusesApplyParams{}
 	for _, st := range statuses {
 		p.Wamids = append(p.Wamids, st.ID)
@@ -232,66 +287,44 @@ func applyStatuses(ctx context.Context, q *db.Queries, statuses []waba.Status, e
 	}
 	applied, err := q.MessageStatusesApply(ctx, p)
 	if err != nil {
-		return fmt.Errorf("apply statuses: %w", err)
+		return nil, fmt.Errorf("apply statuses: %w", err)
 	}
-	type key struct{ wamid, status string }
 	known := make(map[string]db.MessageStatusesApplyRow, len(applied))
 	for _, r := range applied {
 		known[r.Wamid] = r
 	}
-	isNew := func(r db.MessageStatusesApplyRow, status string) bool {
-		switch status {
-		case "sent":
-			return r.NewSent
-		case "delivered":
-			return r.NewDelivered
-		case "read":
-			return r.NewRead
-		case "failed":
-			return r.NewFailed
-		case "played":
-			return r.NewPlayed
-		case "deleted":
-			return r.NewDeleted
-		}
-		return false
-	}
-	pend := db.PendingStatusesInsertParams{}
-	emitted := map[key]bool{}
+	var missing []waba.Status
 	for _, st := range statuses {
-		k := key{st.ID, st.Status}
-		if r, ok := known[st.ID]; ok {
-			if isNew(r, st.Status) && !emitted[k] {
-				emitted[k] = true
-				ev.add(EventStatus, r.ChatWaID, r.ID, map[string]json.RawMessage{"status": st.Raw})
-			}
+		r, ok := known[st.ID]
+		if !ok {
+			missing = append(missing, st)
 			continue
 		}
-		pend.Wamids = append(pend.Wamids, st.ID)
-		pend.Statuses = append(pend.Statuses, st.Status)
-		pend.Ats = append(pend.Ats, posix(st.Timestamp))
-		pend.Errors = append(pend.Errors, orNull(st.Errors))
-		pend.Payloads = append(pend.Payloads, st.Raw)
-	}
-	if len(pend.Wamids) == 0 {
-		return nil
-	}
-	fresh, err := q.PendingStatusesInsert(ctx, pend)
-	if err != nil {
-		return fmt.Errorf("keep pending statuses: %w", err)
-	}
-	freshSet := make(map[key]bool, len(fresh))
-	for _, f := range fresh {
-		freshSet[key{f.Wamid, f.Status}] = true
-	}
-	for _, st := range statuses {
-		k := key{st.ID, st.Status}
-		if freshSet[k] && !emitted[k] {
+		k := statusKey{st.ID, st.Status}
+		if isNewStatus(r, st.Status) && !emitted[k] {
 			emitted[k] = true
-			ev.add(EventStatus, st.RecipientID, 0, map[string]json.RawMessage{"status": st.Raw})
+			ev.add(EventStatus, r.ChatWaID, r.ID, map[string]json.RawMessage{"status": st.Raw})
 		}
 	}
-	return nil
+	return missing, nil
+}
+
+func isNewStatus(r db.MessageStatusesApplyRow, status string) bool {
+	switch status {
+	case "sent":
+		return r.NewSent
+	case "delivered":
+		return r.NewDelivered
+	case "read":
+		return r.NewRead
+	case "failed":
+		return r.NewFailed
+	case "played":
+		return r.NewPlayed
+	case "deleted":
+		return r.NewDeleted
+	}
+	return false
 }
 
 func upsertPersons(ctx context.Context, q *db.Queries, n *waba.Notification, contacts map[string]waba.Contact) error {

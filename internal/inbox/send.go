@@ -115,6 +115,13 @@ func (s *Service) Send(ctx context.Context, v Viewer, in SendInput) (SendResult,
 		if err != nil {
 			return fmt.Errorf("store sent message: %w", err)
 		}
+		// A status of this message may be arriving right now: see
+		// applyStatuses. With the lock, it either committed before (and
+		// afterInsert takes it) or waits for this commit and finds the
+		// message.
+		if err := q.StatusWamidsLock(ctx, []string{res.MessageID}); err != nil {
+			return fmt.Errorf("lock the message's statuses: %w", err)
+		}
 		if err := afterInsert(ctx, q, inserted2(rows)); err != nil {
 			return err
 		}
