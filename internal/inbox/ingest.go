@@ -228,22 +228,24 @@ func afterInsert(ctx context.Context, q *db.Queries, rows []insertedMessage) err
 // transaction does not see that message yet, and the send's transaction
 // did not see a pending status either, so the status would wait forever.
 // Both sides therefore take a lock per message id before deciding (here
-// for the statuses that found no message, in Send for the message it
-// stores): whichever comes second sees what the first committed.
+// for every status, in Send for the message it stores): whichever comes
+// second sees what the first committed. The locks are taken first, in one
+// statement and in key order: one cheap statement per batch. (Locking only
+// the statuses that found no message and looking those up again cost a
+// second lookup per unknown message; the bench's statuses run, two thirds
+// of them for unknown messages, measured 2,942 req/s that way and 4,374
+// this way, back to back on the same machine, with the usual spread.)
 func applyStatuses(ctx context.Context, q *db.Queries, statuses []waba.Status, ev *eventBatch) error {
-	emitted := map[statusKey]bool{}
-	missing, err := applyKnown(ctx, q, statuses, ev, emitted)
-	if err != nil || len(missing) == 0 {
-		return err
-	}
-	wamids := make([]string, len(missing))
-	for i, st := range missing {
+	wamids := make([]string, len(statuses))
+	for i, st := range statuses {
 		wamids[i] = st.ID
 	}
 	if err := q.StatusWamidsLock(ctx, wamids); err != nil {
-		return fmt.Errorf("lock the messages of pending statuses: %w", err)
+		return fmt.Errorf("lock the messages of the statuses: %w", err)
 	}
-	if missing, err = applyKnown(ctx, q, missing, ev, emitted); err != nil || len(missing) == 0 {
+	emitted := map[statusKey]bool{}
+	missing, err := applyKnown(ctx, q, statuses, ev, emitted)
+	if err != nil || len(missing) == 0 {
 		return err
 	}
 	pend := db.PendingStatusesInsertParams{}
