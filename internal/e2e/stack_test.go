@@ -55,7 +55,7 @@ var simAddrLine = regexp.MustCompile(`msg="wabasim listening" addr=(\S+)`)
 // startNode starts a wabasim and a wamux on databaseURL. wabasim listens on
 // a port of its own choosing (read back from its log); wamux's port is
 // reserved first, since each must know the other's URL before it starts.
-func startNode(t *testing.T, name, databaseURL string, opts ...nodeOption) *node {
+func startNode(t testing.TB, name, databaseURL string, opts ...nodeOption) *node {
 	t.Helper()
 	o := nodeOptions{statusDelay: "500ms"}
 	for _, f := range opts {
@@ -105,7 +105,7 @@ func wamuxEnv(databaseURL string) []string {
 // freePort reserves a loopback port by binding it and letting it go; the
 // process started on it right after takes it (a collision fails loudly in
 // startNode, not silently).
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -116,11 +116,12 @@ func freePort(t *testing.T) int {
 
 // newDatabase gives the test its own migrated database and an admin token,
 // made by `wamux createadmin` (the token is its last stdout line).
-func newDatabase(t *testing.T) (databaseURL, adminToken string) {
+func newDatabase(t testing.TB) (databaseURL, adminToken string) {
 	t.Helper()
 	databaseURL = dbtest.URL(t)
 	cmd := exec.Command(binary("wamux"), "createadmin", "--username", "admin")
-	cmd.Env = append(baseEnv(), wamuxEnv(databaseURL)...)
+	// Its media directory would otherwise be var/media in the package.
+	cmd.Env = append(append(baseEnv(), wamuxEnv(databaseURL)...), "WAMUX_MEDIA_DIR="+t.TempDir())
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
