@@ -20,9 +20,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/wamux/wamux/internal/auth"
 	"github.com/wamux/wamux/internal/config"
-	"github.com/wamux/wamux/internal/devdb"
 	"github.com/wamux/wamux/internal/inbox"
 	"github.com/wamux/wamux/internal/loadgen"
 	"github.com/wamux/wamux/internal/seed"
@@ -82,47 +80,11 @@ func runBench(ctx context.Context, cfg config.Config, args []string, stdout, std
 		return errUsage
 	}
 
-	base := cfg.DatabaseURL
-	if base == "" {
-		var err error
-		if base, err = devdb.Ensure(ctx, nil); err != nil {
-			return fmt.Errorf("find a PostgreSQL: %w", err)
-		}
-	}
-	name := "wamux_bench_" + time.Now().Format("20060102_150405")
-	dbURL, err := createDatabase(ctx, base, name)
+	bcfg, name, cleanup, err := benchConfig(ctx, cfg, "wamux_bench", o.keep, stderr)
 	if err != nil {
 		return err
 	}
-	if o.keep {
-		defer fmt.Fprintf(stderr, "kept database %s\n", dbURL)
-	} else {
-		defer func() {
-			if err := dropDatabase(context.WithoutCancel(ctx), base, name); err != nil {
-				fmt.Fprintf(stderr, "bench: %v\n", err)
-			}
-		}()
-	}
-	mediaDir, err := os.MkdirTemp("", "wamux-bench-media-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(mediaDir)
-
-	// serve's configuration, made self-contained: loopback only, the
-	// sandbox provider (nothing leaves the machine), and an app secret so
-	// that every notification's signature is checked as in production.
-	bcfg := cfg
-	bcfg.DatabaseURL = dbURL
-	bcfg.Addr = "127.0.0.1:0"
-	bcfg.BaseURL = "http://127.0.0.1"
-	bcfg.Env = "production"
-	bcfg.LogLevel = "warn"
-	bcfg.MigrateOnStart = true
-	bcfg.Provider, bcfg.ProviderURL, bcfg.ProviderToken, bcfg.ProviderKeyURL = "sandbox", "", "", ""
-	bcfg.AppSecret = auth.NewOpaque(32)
-	bcfg.InboundToken, bcfg.VerifyToken = "", ""
-	bcfg.MediaDir = mediaDir
+	defer cleanup()
 	logger := newLogger(bcfg, stderr)
 
 	a, err := openApp(ctx, bcfg, logger, true)

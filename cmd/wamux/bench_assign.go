@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -19,7 +18,6 @@ import (
 	"github.com/wamux/wamux/gen/db"
 	"github.com/wamux/wamux/internal/auth"
 	"github.com/wamux/wamux/internal/config"
-	"github.com/wamux/wamux/internal/devdb"
 	"github.com/wamux/wamux/internal/httpapi"
 	"github.com/wamux/wamux/internal/loadgen"
 	"github.com/wamux/wamux/internal/rules"
@@ -68,40 +66,11 @@ func benchAssign(ctx context.Context, cfg config.Config, args []string, stdout, 
 		fmt.Fprintln(stderr, "usage: wamux bench-assign [--rate R] [--duration D] [--warmup W] [--engine-delay E] [--keep]")
 		return errUsage
 	}
-	base := cfg.DatabaseURL
-	if base == "" {
-		var err error
-		if base, err = devdb.Ensure(ctx, nil); err != nil {
-			return fmt.Errorf("find a PostgreSQL: %w", err)
-		}
-	}
-	name := "wamux_bench_assign_" + time.Now().Format("20060102_150405")
-	dbURL, err := createDatabase(ctx, base, name)
+	bcfg, name, cleanup, err := benchConfig(ctx, cfg, "wamux_bench_assign", o.keep, stderr)
 	if err != nil {
 		return err
 	}
-	if o.keep {
-		defer fmt.Fprintf(stderr, "kept database %s\n", dbURL)
-	} else {
-		defer func() {
-			if err := dropBenchDatabase(context.WithoutCancel(ctx), base, name); err != nil {
-				fmt.Fprintf(stderr, "bench-assign: %v\n", err)
-			}
-		}()
-	}
-	mediaDir, err := os.MkdirTemp("", "wamux-bench-media-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(mediaDir)
-
-	// serve's configuration, self-contained as in bench-fanout.
-	bcfg := cfg
-	bcfg.DatabaseURL, bcfg.Addr, bcfg.BaseURL = dbURL, "127.0.0.1:0", "http://127.0.0.1"
-	bcfg.Env, bcfg.LogLevel, bcfg.MigrateOnStart = "production", "warn", true
-	bcfg.Provider, bcfg.ProviderURL, bcfg.ProviderToken, bcfg.ProviderKeyURL = "sandbox", "", "", ""
-	bcfg.AppSecret, bcfg.InboundToken, bcfg.VerifyToken = auth.NewOpaque(32), "", ""
-	bcfg.MediaDir = mediaDir
+	defer cleanup()
 	bcfg.MessageCap = 0
 	logger := newLogger(bcfg, stderr)
 	a, err := openApp(ctx, bcfg, logger, true)

@@ -22,7 +22,6 @@ import (
 	"github.com/wamux/wamux/gen/db"
 	"github.com/wamux/wamux/internal/auth"
 	"github.com/wamux/wamux/internal/config"
-	"github.com/wamux/wamux/internal/devdb"
 	"github.com/wamux/wamux/internal/loadgen"
 	"github.com/wamux/wamux/internal/waba"
 	"github.com/wamux/wamux/internal/webhooks"
@@ -67,41 +66,11 @@ func benchFanout(ctx context.Context, cfg config.Config, args []string, stdout, 
 		fmt.Fprintln(stderr, "usage: wamux bench-fanout [--subscribers N] [--rate R] [--conns C] [--duration D] [--keep]")
 		return errUsage
 	}
-	base := cfg.DatabaseURL
-	if base == "" {
-		var err error
-		if base, err = devdb.Ensure(ctx, nil); err != nil {
-			return fmt.Errorf("find a PostgreSQL: %w", err)
-		}
-	}
-	name := "wamux_bench_fanout_" + time.Now().Format("20060102_150405")
-	dbURL, err := createDatabase(ctx, base, name)
+	bcfg, name, cleanup, err := benchConfig(ctx, cfg, "wamux_bench_fanout", o.keep, stderr)
 	if err != nil {
 		return err
 	}
-	if o.keep {
-		defer fmt.Fprintf(stderr, "kept database %s\n", dbURL)
-	} else {
-		defer func() {
-			if err := dropBenchDatabase(context.WithoutCancel(ctx), base, name); err != nil {
-				fmt.Fprintf(stderr, "bench-fanout: %v\n", err)
-			}
-		}()
-	}
-	mediaDir, err := os.MkdirTemp("", "wamux-bench-media-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(mediaDir)
-
-	// serve's configuration, self-contained: loopback only, the sandbox
-	// provider, signed notifications as in production.
-	bcfg := cfg
-	bcfg.DatabaseURL, bcfg.Addr, bcfg.BaseURL = dbURL, "127.0.0.1:0", "http://127.0.0.1"
-	bcfg.Env, bcfg.LogLevel, bcfg.MigrateOnStart = "production", "warn", true
-	bcfg.Provider, bcfg.ProviderURL, bcfg.ProviderToken, bcfg.ProviderKeyURL = "sandbox", "", "", ""
-	bcfg.AppSecret, bcfg.InboundToken, bcfg.VerifyToken = auth.NewOpaque(32), "", ""
-	bcfg.MediaDir = mediaDir
+	defer cleanup()
 	bcfg.MessageCap = 0
 	logger := newLogger(bcfg, stderr)
 	a, err := openApp(ctx, bcfg, logger, true)
@@ -130,21 +99,6 @@ func benchFanout(ctx context.Context, cfg config.Config, args []string, stdout, 
 		return err
 	}
 	b.print(stdout)
-	return nil
-}
-
-// dropBenchDatabase drops a benchmark's database, ending its connections.
-func dropBenchDatabase(ctx context.Context, baseURL, dbname string) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, baseURL)
-	if err != nil {
-		return fmt.Errorf("connect to drop %s: %w", dbname, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{dbname}.Sanitize()+" WITH (FORCE)"); err != nil {
-		return fmt.Errorf("drop database %s: %w", dbname, err)
-	}
 	return nil
 }
 

@@ -44,7 +44,10 @@ func TestKilledServerResumesWithoutGaps(t *testing.T) {
 	a.wamux.kill()
 	killedAt := time.Now()
 	held := rec.heldMessages()
-	require.Len(t, held, chats*10, "the POST in flight at the kill carried the whole backlog")
+	// Usually the whole backlog; with several inbound committers the last
+	// messages may still be committing when the deliverer reads the log,
+	// and then come after the kill like the rest.
+	require.NotEmpty(t, held, "a POST was in flight at the kill")
 	rec.releaseHeld()
 
 	// Phase 3: another replica; messages keep arriving through it.
