@@ -142,7 +142,7 @@ func (a *app) serve(ctx context.Context, ready func(addr string)) error {
 
 	deliverers, err := fanout.New(fanout.Config{
 		Pool: a.pool, Logger: a.logger, Presenter: httpapi.NewPresenter(a.cfg.BaseURL, a.accounts), Chats: a.inbox,
-		AllowPrivate: a.webhookAllowPrivate,
+		AllowPrivate: a.webhookAllowPrivate, LeaseTTL: a.cfg.WebhookLeaseTTL,
 	})
 	if err != nil {
 		return err

@@ -81,6 +81,10 @@ type Config struct {
 	// Committers is how many inbound transactions (group commits) may run
 	// at once, each on its own database connection (WAMUX_COMMITTERS).
 	Committers int
+	// WebhookLeaseTTL is how long a replica holds a webhook's delivery
+	// without renewing it: how soon another replica takes over when one
+	// dies (WAMUX_WEBHOOK_LEASE_TTL).
+	WebhookLeaseTTL time.Duration
 	// TrustProxy makes the client address come from X-Forwarded-For
 	// (WAMUX_TRUST_PROXY); only set it behind a proxy you control.
 	TrustProxy bool
@@ -115,6 +119,7 @@ func Parse(getenv func(string) string) (Config, error) {
 		MediaDir:            p.str("WAMUX_MEDIA_DIR", "var/media"),
 		MessageCap:          int64(p.integer("WAMUX_MESSAGE_CAP", 1_000_000)),
 		Committers:          p.integer("WAMUX_COMMITTERS", 2),
+		WebhookLeaseTTL:     p.duration("WAMUX_WEBHOOK_LEASE_TTL", 30*time.Second),
 		Provider:            p.str("WAMUX_PROVIDER", "sandbox"),
 		ProviderURL:         p.str("WAMUX_PROVIDER_URL", ""),
 		ProviderToken:       p.str("WAMUX_PROVIDER_TOKEN", ""),
@@ -148,6 +153,11 @@ func Parse(getenv func(string) string) (Config, error) {
 	}
 	if c.Committers < 1 || c.Committers > 64 {
 		p.fail("WAMUX_COMMITTERS", "must be between 1 and 64")
+	}
+	if c.WebhookLeaseTTL < 3*time.Second {
+		// Leases are renewed every third of it; shorter ones would be lost
+		// to a slow database round trip.
+		p.fail("WAMUX_WEBHOOK_LEASE_TTL", "must be at least 3s")
 	}
 	if c.LoginBurst < 1 {
 		p.fail("WAMUX_LOGIN_BURST", "must be at least 1")

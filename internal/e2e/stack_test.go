@@ -89,6 +89,8 @@ func startNode(t testing.TB, name, databaseURL string, opts ...nodeOption) *node
 		// The template database is migrated; replicas must not race on it.
 		"WAMUX_MIGRATE_ON_START=false",
 		"WAMUX_SHUTDOWN_TIMEOUT=5s",
+		// A killed replica's webhooks go to another within seconds.
+		"WAMUX_WEBHOOK_LEASE_TTL=5s",
 	))
 	n.wamux.waitLine(30*time.Second, `"serving" line`, func(l string) bool {
 		var rec struct{ Msg, Addr string }
