@@ -88,17 +88,11 @@ func benchAssign(ctx context.Context, cfg config.Config, args []string, stdout, 
 		return describe(err)
 	}
 
-	srvCtx, stopServer := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	ready := make(chan string, 1)
-	go func() { served <- a.serve(srvCtx, func(addr string) { ready <- addr }) }()
-	defer func() { stopServer(); <-served }()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-served:
+	addr, stopServer, err := serveBench(ctx, a)
+	if err != nil {
 		return err
 	}
+	defer stopServer()
 	b := &assignBench{opt: o, addr: addr, token: token, secret: bcfg.AppSecret, stderr: stderr, app: a}
 	fmt.Fprintf(stderr, "wamux serves on %s, database %s, %d cores\n", addr, name, runtime.NumCPU())
 	if err := b.run(ctx); err != nil {

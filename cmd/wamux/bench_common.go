@@ -54,3 +54,20 @@ func benchConfig(ctx context.Context, cfg config.Config, prefix string, keep boo
 	bcfg.MediaDir = mediaDir
 	return bcfg, name, cleanup, nil
 }
+
+// serveBench serves a in the background, as `wamux serve` does, and
+// returns the bound address once it listens; stop ends the server and
+// waits for its drain.
+func serveBench(ctx context.Context, a *app) (addr string, stop func(), err error) {
+	srvCtx, stopServer := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	ready := make(chan string, 1)
+	go func() { served <- a.serve(srvCtx, func(addr string) { ready <- addr }) }()
+	select {
+	case addr = <-ready:
+		return addr, func() { stopServer(); <-served }, nil
+	case err := <-served:
+		stopServer()
+		return "", nil, err
+	}
+}

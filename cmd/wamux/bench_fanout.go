@@ -82,17 +82,11 @@ func benchFanout(ctx context.Context, cfg config.Config, args []string, stdout, 
 	a.webhookAllowPrivate = true
 	a.webhooks = webhooks.New(webhooks.Config{Pool: a.pool, Logger: logger, AllowPrivate: true})
 
-	srvCtx, stopServer := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	ready := make(chan string, 1)
-	go func() { served <- a.serve(srvCtx, func(addr string) { ready <- addr }) }()
-	defer func() { stopServer(); <-served }()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-served:
+	addr, stopServer, err := serveBench(ctx, a)
+	if err != nil {
 		return err
 	}
+	defer stopServer()
 	b := &fanoutBench{opt: o, addr: addr, secret: bcfg.AppSecret, stderr: stderr, app: a}
 	fmt.Fprintf(stderr, "wamux serves on %s, database %s, %d cores\n", addr, name, runtime.NumCPU())
 	if err := b.run(ctx); err != nil {
