@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
-	"syscall"
 	"time"
 
 	"github.com/wamux/wamux/internal/webhooks"
@@ -16,7 +14,7 @@ import (
 
 // errPrivateDestination is what a connection to a forbidden address fails
 // with.
-var errPrivateDestination = errors.New("the destination address is private, loopback or link-local, which this server does not allow (WAMUX_WEBHOOK_ALLOW_PRIVATE)")
+var errPrivateDestination = webhooks.ErrPrivateDestination
 
 // newClient returns the HTTP client of the deliverers: no proxy, bounded
 // connection and header timeouts, redirects followed only when they keep
@@ -26,19 +24,7 @@ var errPrivateDestination = errors.New("the destination address is private, loop
 // so a name that resolves (or re-resolves) to a private address is refused
 // too.
 func newClient(allowPrivate bool, attemptTimeout time.Duration) *http.Client {
-	dialer := &net.Dialer{Timeout: min(5*time.Second, attemptTimeout), KeepAlive: 30 * time.Second}
-	if !allowPrivate {
-		dialer.Control = func(_, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil {
-				return fmt.Errorf("unexpected dial address %q: %w", address, err)
-			}
-			if webhooks.ForbiddenAddr(ap.Addr()) {
-				return errPrivateDestination
-			}
-			return nil
-		}
-	}
+	dialer := webhooks.GuardedDialer(min(5*time.Second, attemptTimeout), allowPrivate)
 	tr := &http.Transport{
 		Proxy:                 nil, // a proxy would connect for us and bypass the address check
 		DialContext:           dialer.DialContext,

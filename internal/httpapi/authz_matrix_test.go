@@ -75,24 +75,6 @@ var variantSettings = map[string]map[string]any{
 	cNoTags:       {"can_use_tags": false, "can_read_chats": "all", "can_write_to_chats": "assigned"},
 }
 
-// knownDiscrepancies are rows where the server contradicts the reference,
-// skipped with the reason until the server is fixed; keyed by the subtest
-// name below the test function, as go test prints it (spaces become
-// underscores), e.g. "create_message_tagging/user/free". Empty: the server
-// agrees with every row.
-var knownDiscrepancies = map[string]string{}
-
-func skipKnownDiscrepancy(t *testing.T) {
-	t.Helper()
-	name := t.Name()
-	if i := strings.Index(name, "/"); i >= 0 {
-		name = name[i+1:]
-	}
-	if why, ok := knownDiscrepancies[name]; ok {
-		t.Skip("known discrepancy with the reference: " + why)
-	}
-}
-
 // matrix is one test's callers: tokens and user ids by caller name.
 type matrix struct {
 	e      *env
@@ -417,7 +399,6 @@ func TestAuthzMatrixTagsAndTaggings(t *testing.T) {
 				want, ok := op.want[who]
 				require.True(t, ok, "%s has no expectation for %s", op.name, who)
 				t.Run(op.name+"/"+who, func(t *testing.T) {
-					skipKnownDiscrepancy(t)
 					requireAnswer(t, who, op.do(e.sub(t), who, m.tokens[who]), want)
 				})
 			}
@@ -428,7 +409,6 @@ func TestAuthzMatrixTagsAndTaggings(t *testing.T) {
 				require.True(t, ok, "%s has no expectation for %s", op.name, who)
 				for i, col := range columns {
 					t.Run(op.name+"/"+who+"/"+col, func(t *testing.T) {
-						skipKnownDiscrepancy(t)
 						requireAnswer(t, who, op.do(e.sub(t), m.tokens[who], chats.column(who, i)), wants[i])
 					})
 				}
@@ -594,7 +574,6 @@ func TestAuthzMatrixAssignment(t *testing.T) {
 			}
 			name := fmt.Sprintf("%s %s on %s by %s", r.method, strings.Join(fields, ","), r.before, r.caller)
 			t.Run(name, func(t *testing.T) {
-				skipKnownDiscrepancy(t)
 				se := e.sub(t)
 				u, g := resolve(r.caller, r.before.user, false), resolve(r.caller, r.before.group, true)
 				se.exec("UPDATE chats SET assigned_user_id = $1, assigned_group_id = $2 WHERE wa_id = $3", u, g, chat)
@@ -701,7 +680,6 @@ func TestAuthzMatrixRules(t *testing.T) {
 			want, ok := op.want[who]
 			require.True(t, ok, "%s has no expectation for %s", op.name, who)
 			t.Run(op.name+"/"+who, func(t *testing.T) {
-				skipKnownDiscrepancy(t)
 				requireAnswer(t, who, op.do(e.sub(t), m.tokens[who]), want)
 			})
 		}
@@ -769,7 +747,6 @@ func TestAuthzMatrixEventsFiltering(t *testing.T) {
 		x := want[name]
 		for _, l := range lists {
 			t.Run(l.name+"/"+name, func(t *testing.T) {
-				skipKnownDiscrepancy(t)
 				se := e.sub(t)
 				r := se.do(req{Method: "GET", Path: l.path, Token: m.tokens[who]})
 				requireAnswer(t, who, r, http.StatusOK)
@@ -814,7 +791,6 @@ func TestAuthzMatrixEventsFiltering(t *testing.T) {
 	for _, who := range []string{cAnonymous, cBadToken} {
 		for _, l := range lists {
 			t.Run(l.name+"/"+who, func(t *testing.T) {
-				skipKnownDiscrepancy(t)
 				want := map[string]int{cAnonymous: 403, cBadToken: 401}[who]
 				requireAnswer(t, who, e.sub(t).do(req{Method: "GET", Path: l.path, Token: m.tokens[who]}), want)
 			})

@@ -10,10 +10,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,26 +21,16 @@ import (
 	"github.com/wamux/wamux/internal/webhooks"
 )
 
-var errPrivateDestination = errors.New("the rule engine address is private, loopback or link-local, which this server does not allow (WAMUX_WEBHOOK_ALLOW_PRIVATE)")
+// privateDestination is how a failure recorded for the custom engine names
+// a connection the outbound policy refused (webhooks.ErrPrivateDestination).
+const privateDestination = "the rule engine address is private, loopback or link-local, which this server does not allow (WAMUX_WEBHOOK_ALLOW_PRIVATE)"
 
 // newClient is the custom engine's HTTP client: the outbound policy of
 // webhooks (internal/webhooks): no proxy, addresses checked when the
 // socket connects (after DNS), and no redirects (a redirect is an answer
 // that is not 2xx).
 func newClient(allowPrivate bool) *http.Client {
-	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
-	if !allowPrivate {
-		dialer.Control = func(_, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil {
-				return fmt.Errorf("unexpected dial address %q: %w", address, err)
-			}
-			if webhooks.ForbiddenAddr(ap.Addr()) {
-				return errPrivateDestination
-			}
-			return nil
-		}
-	}
+	dialer := webhooks.GuardedDialer(5*time.Second, allowPrivate)
 	tr := &http.Transport{Proxy: nil, DialContext: dialer.DialContext, ForceAttemptHTTP2: true,
 		MaxIdleConnsPerHost: 32, IdleConnTimeout: 90 * time.Second, TLSHandshakeTimeout: 10 * time.Second}
 	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -361,8 +349,8 @@ func describe(err error, timeout time.Duration) string {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 		return fmt.Sprintf("no answer within %s", timeout)
-	case errors.Is(err, errPrivateDestination):
-		return errPrivateDestination.Error()
+	case errors.Is(err, webhooks.ErrPrivateDestination):
+		return privateDestination
 	}
 	return err.Error()
 }
