@@ -101,8 +101,13 @@ UPDATE round_robin_state SET last_user_id = @user_id, updated_at = now() WHERE g
 -- The next events after the engine's position, read only below the horizon
 -- (db/migrations/00001_init.sql, the ordering trap; events_horizon() in
 -- 00003): this prefix of the log can no longer gain rows, so no late commit
--- is skipped.
-SELECT e.id, e.xid::text AS xid_text, e.kind, e.chat_wa_id, e.message_id, e.payload, e.created_at
+-- is skipped. The payload comes only where the engine reads it (taggings;
+-- every event when @all_payloads, for the custom engine): the default
+-- engine reads an incoming message by its ids alone, and skipping its ~1 KB
+-- payload spares reading, sending and parsing it for every message.
+SELECT e.id, e.xid::text AS xid_text, e.kind, e.chat_wa_id, e.message_id,
+       (CASE WHEN @all_payloads::boolean OR e.kind IN ('message_tagging', 'chat_tagging') THEN e.payload END)::jsonb AS payload,
+       e.created_at
 FROM events e
 WHERE (e.xid, e.id) > (CAST(@cursor_xid::text AS xid8), @cursor_id::bigint)
   AND e.xid < events_horizon()

@@ -129,7 +129,7 @@ func (a *app) serve(ctx context.Context, ready func(addr string)) error {
 	// The committer outlives the HTTP server's drain: requests still in
 	// flight at SIGTERM get their commit and their 200.
 	// Its writers have their own connections, which keep generic plans.
-	inboundPool, err := storage.OpenInbound(ctx, a.cfg.DatabaseURL, a.cfg.Committers)
+	inboundPool, err := storage.OpenGeneric(ctx, a.cfg.DatabaseURL, a.cfg.Committers)
 	if err != nil {
 		return err
 	}
@@ -180,9 +180,18 @@ func (a *app) serve(ctx context.Context, ready func(addr string)) error {
 	defer func() { stopDeliverers(); <-delivered }()
 	// The rule engine, likewise, finishes its batch in flight (bounded by the
 	// custom engine's timeout), records its position and gives its lease back.
+	// Its steps use two connections at most (a batch and a lease renewal).
+	enginePool, err := storage.OpenGeneric(ctx, a.cfg.DatabaseURL, 2)
+	if err != nil {
+		return err
+	}
+	defer enginePool.Close()
 	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
 	engineDone := make(chan struct{})
-	go func() { rules.NewEngine(a.rules, rules.EngineOptions{}).Run(engineCtx); close(engineDone) }()
+	go func() {
+		rules.NewEngine(a.rules, rules.EngineOptions{Pool: enginePool}).Run(engineCtx)
+		close(engineDone)
+	}()
 	defer func() { stopEngine(); <-engineDone }()
 	if a.cfg.AppSecret == "" && a.cfg.InboundToken == "" {
 		a.logger.WarnContext(ctx, "the provider webhook accepts unsigned notifications: set WAMUX_APP_SECRET or WAMUX_INBOUND_TOKEN")

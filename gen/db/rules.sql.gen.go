@@ -316,18 +316,21 @@ func (q *Queries) RuleEngineConfigure(ctx context.Context, arg RuleEngineConfigu
 }
 
 const ruleEngineEvents = `-- name: RuleEngineEvents :many
-SELECT e.id, e.xid::text AS xid_text, e.kind, e.chat_wa_id, e.message_id, e.payload, e.created_at
+SELECT e.id, e.xid::text AS xid_text, e.kind, e.chat_wa_id, e.message_id,
+       (CASE WHEN $1::boolean OR e.kind IN ('message_tagging', 'chat_tagging') THEN e.payload END)::jsonb AS payload,
+       e.created_at
 FROM events e
-WHERE (e.xid, e.id) > (CAST($1::text AS xid8), $2::bigint)
+WHERE (e.xid, e.id) > (CAST($2::text AS xid8), $3::bigint)
   AND e.xid < events_horizon()
 ORDER BY e.xid, e.id
-LIMIT $3
+LIMIT $4
 `
 
 type RuleEngineEventsParams struct {
-	CursorXid string
-	CursorID  int64
-	Lim       int32
+	AllPayloads bool
+	CursorXid   string
+	CursorID    int64
+	Lim         int32
 }
 
 type RuleEngineEventsRow struct {
@@ -343,9 +346,17 @@ type RuleEngineEventsRow struct {
 // The next events after the engine's position, read only below the horizon
 // (db/migrations/00001_init.sql, the ordering trap; events_horizon() in
 // 00003): this prefix of the log can no longer gain rows, so no late commit
-// is skipped.
+// is skipped. The payload comes only where the engine reads it (taggings;
+// every event when @all_payloads, for the custom engine): the default
+// engine reads an incoming message by its ids alone, and skipping its ~1 KB
+// payload spares reading, sending and parsing it for every message.
 func (q *Queries) RuleEngineEvents(ctx context.Context, arg RuleEngineEventsParams) ([]RuleEngineEventsRow, error) {
-	rows, err := q.db.Query(ctx, ruleEngineEvents, arg.CursorXid, arg.CursorID, arg.Lim)
+	rows, err := q.db.Query(ctx, ruleEngineEvents,
+		arg.AllPayloads,
+		arg.CursorXid,
+		arg.CursorID,
+		arg.Lim,
+	)
 	if err != nil {
 		return nil, err
 	}

@@ -55,7 +55,7 @@ type CommitterConfig struct {
 	// Service is the inbox the notifications are written into.
 	Service *Service
 	// Pool, when set, is where the writers' transactions run instead of
-	// the Service's pool: storage.OpenInbound's pool, whose connections may
+	// the Service's pool: storage.OpenGeneric's pool, whose connections may
 	// keep generic plans of the inbound statements.
 	Pool *pgxpool.Pool
 	// Writers is how many transactions may run at once, each on its own

@@ -22,7 +22,7 @@ import (
 // serve does, until the test ends.
 func startCommitter(t *testing.T, svc *inbox.Service, url string, writers int) *inbox.Committer {
 	t.Helper()
-	wpool, err := storage.OpenInbound(context.Background(), url, writers)
+	wpool, err := storage.OpenGeneric(context.Background(), url, writers)
 	require.NoError(t, err)
 	c := inbox.NewCommitter(inbox.CommitterConfig{Service: svc, Pool: wpool, Writers: writers, Logger: slog.New(slog.DiscardHandler)})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -234,7 +234,7 @@ func TestCommitterReportsADatabaseFailure(t *testing.T) {
 	svc := inbox.New(inbox.Config{Pool: pool, Logger: slog.New(slog.DiscardHandler)})
 	c := startCommitter(t, svc, url, 2)
 	// A closed pool: every transaction fails to begin.
-	wpool, err := storage.OpenInbound(ctx, url, 1)
+	wpool, err := storage.OpenGeneric(ctx, url, 1)
 	require.NoError(t, err)
 	wpool.Close()
 	broken := inbox.NewCommitter(inbox.CommitterConfig{Service: svc, Pool: wpool, Writers: 2, Logger: slog.New(slog.DiscardHandler)})

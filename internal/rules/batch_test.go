@@ -133,7 +133,7 @@ func (e *batchEnv) freshRule() {
 // evaluate reads the whole log as one batch and evaluates it with the
 // default engine, counting its queries.
 func (e *batchEnv) evaluate() {
-	rows, err := e.engine.q.RuleEngineEvents(e.ctx, db.RuleEngineEventsParams{CursorXid: "0", CursorID: 0, Lim: 100})
+	rows, err := e.engine.q.RuleEngineEvents(e.ctx, db.RuleEngineEventsParams{AllPayloads: true, CursorXid: "0", CursorID: 0, Lim: 100})
 	require.NoError(e.t, err)
 	require.NotEmpty(e.t, rows)
 	e.queries.reset()
@@ -357,7 +357,7 @@ func TestCustomBatchReadsMessagesOnce(t *testing.T) {
 	e.message("4933", "wamid.C")
 	e.message("4911", "wamid.D") // the chat is the bot's by then: no call
 
-	rows, err := e.engine.q.RuleEngineEvents(e.ctx, db.RuleEngineEventsParams{CursorXid: "0", CursorID: 0, Lim: 100})
+	rows, err := e.engine.q.RuleEngineEvents(e.ctx, db.RuleEngineEventsParams{AllPayloads: true, CursorXid: "0", CursorID: 0, Lim: 100})
 	require.NoError(t, err)
 	e.queries.reset()
 	e.engine.evaluateBatch(e.ctx, claim{mode: ModeCustom, url: engine.URL, timeout: 5 * time.Second}, rows)

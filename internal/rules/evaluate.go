@@ -61,6 +61,14 @@ func parseEvent(r db.RuleEngineEventsRow) (event, bool, error) {
 	if ev.Chat == "" {
 		return ev, false, nil
 	}
+	if len(r.Payload) == 0 {
+		// RuleEngineEvents leaves out the payloads the engine does not
+		// read: a message's ids are all the default engine needs.
+		if r.Kind == kindMessageTagging || r.Kind == kindChatTagging {
+			return ev, false, fmt.Errorf("event %d: a tagging without its payload", r.ID)
+		}
+		return ev, true, nil
+	}
 	var p struct {
 		Contact json.RawMessage `json:"contact"`
 		Message json.RawMessage `json:"message"`

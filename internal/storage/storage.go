@@ -28,13 +28,16 @@ func Open(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
 	return open(ctx, databaseURL, "force_custom_plan", 0)
 }
 
-// OpenInbound connects the inbound writers' own pool of at most conns
-// connections. Their statements take whole arrays and have one good plan
-// whatever the arrays hold, so these connections let PostgreSQL keep a
-// generic plan (plan_cache_mode auto) instead of planning every statement
-// of every batch again, as the main pool's custom plans would.
-func OpenInbound(ctx context.Context, databaseURL string, conns int) (*pgxpool.Pool, error) {
-	return open(ctx, databaseURL, "auto", int32(max(conns, 1)))
+// OpenGeneric connects a pool of at most conns connections that plan each
+// statement once, generically (plan_cache_mode force_generic_plan), instead
+// of planning every execution again, as the main pool's custom plans do. It
+// is for workers whose statements have one good plan whatever their
+// parameters (arrays in, no optional filters): the inbound writers and the
+// rule engine, each with a pool of its own. (With plan_cache_mode auto,
+// PostgreSQL still chose custom plans for half of the chats' updates and
+// most of the rule engine's reads under load.)
+func OpenGeneric(ctx context.Context, databaseURL string, conns int) (*pgxpool.Pool, error) {
+	return open(ctx, databaseURL, "force_generic_plan", int32(max(conns, 1)))
 }
 
 // open connects a pool whose connections use planCacheMode unless
