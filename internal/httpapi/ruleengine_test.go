@@ -219,20 +219,28 @@ func TestSpamFilterWalkthrough(t *testing.T) {
 			require.Equal(t, []string{"assigned_messages", "chat_assignment", "message_tagging", "chat_assignment"}, dedupe(botKinds))
 
 			if engine != nil {
+				kindsCalled := func() []string {
+					engine.mu.Lock()
+					defer engine.mu.Unlock()
+					kinds := []string{}
+					for _, c := range engine.calls {
+						for _, k := range []string{"incoming_messages", "outgoing_messages", "message_tagging", "chat_tagging"} {
+							if c[k] != nil {
+								kinds = append(kinds, k)
+							}
+						}
+					}
+					return kinds
+				}
+				// The engine reads the agent's reply (the last event) when it
+				// next reads the log: nothing above waited for that.
+				require.Eventually(t, func() bool { return len(kindsCalled()) >= 5 }, 10*time.Second, 10*time.Millisecond)
+				// The bot's reply and the agent's are outgoing messages; the
+				// tagging of the message tags the chat too.
+				require.Equal(t, []string{"incoming_messages", "outgoing_messages", "message_tagging", "chat_tagging", "outgoing_messages"}, kindsCalled())
 				engine.mu.Lock()
 				defer engine.mu.Unlock()
 				require.Equal(t, "Bearer s3cret", engine.auth[0], "the configured headers are sent")
-				kinds := []string{}
-				for _, c := range engine.calls {
-					for _, k := range []string{"incoming_messages", "outgoing_messages", "message_tagging", "chat_tagging"} {
-						if c[k] != nil {
-							kinds = append(kinds, k)
-						}
-					}
-				}
-				// The bot's reply and the agent's are outgoing messages; the
-				// tagging of the message tags the chat too.
-				require.Equal(t, []string{"incoming_messages", "outgoing_messages", "message_tagging", "chat_tagging", "outgoing_messages"}, kinds)
 				require.NotNil(t, engine.calls[0]["messages"], "the provider's fields come along")
 				require.Nil(t, e.getJSON(e.adminToken, "/api/v1/rule_engine/")["last_error"])
 			}
