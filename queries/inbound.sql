@@ -1,19 +1,56 @@
 -- The inbound path: every statement takes whole arrays, so one provider
--- notification (or several, grouped) costs one statement per table.
+-- notification (or several, grouped) costs a few statements, not a few per
+-- message.
 
--- name: PersonsUpsert :exec
--- Rows arrive sorted by wa_id, so concurrent transactions lock persons in the
--- same order and cannot deadlock.
-INSERT INTO persons (wa_id, profile_name, waba_payload, initials, last_message_at)
-SELECT x.wa_id, x.profile_name, x.waba_payload, x.initials, x.last_message_at
-FROM (SELECT unnest(@wa_ids::text[]) AS wa_id, unnest(@profile_names::text[]) AS profile_name, unnest(@payloads::jsonb[]) AS waba_payload, unnest(@initials::text[]) AS initials, unnest(@last_message_ats::timestamptz[]) AS last_message_at) AS x
-ON CONFLICT (wa_id) DO UPDATE SET
-    profile_name    = CASE WHEN excluded.profile_name <> '' THEN excluded.profile_name ELSE persons.profile_name END,
-    waba_payload    = CASE WHEN excluded.waba_payload <> '{}'::jsonb THEN excluded.waba_payload ELSE persons.waba_payload END,
-    initials        = CASE WHEN excluded.profile_name <> '' THEN excluded.initials ELSE persons.initials END,
-    last_message_at = greatest(persons.last_message_at, excluded.last_message_at),
-    updated_at      = now()
-WHERE excluded.profile_name <> '' OR excluded.last_message_at IS NOT NULL;
+-- name: MessagesIngest :many
+-- The customers' messages of an inbound batch in one statement (one round
+-- trip and one executor run instead of five): their persons upserted, the
+-- messages inserted idempotently on the provider's id, each chat created or
+-- moved to its newest message (forward only: messages can arrive out of
+-- order), an event appended for every message really inserted, in id
+-- order, and the statuses that were waiting for these messages taken out
+-- of message_statuses_pending and returned, for the caller to apply (a
+-- statement cannot update rows it inserts itself).
+-- Foreign keys are checked at the end of the statement, so a first
+-- message's person and chat, inserted here too, satisfy them. Persons and
+-- chats arrive sorted by wa_id, so concurrent writers lock each table's
+-- rows in the same order (a deadlock between the tables is retried: see
+-- internal/inbox, ingestOn). @wamids holds no duplicates. A zero
+-- sender_id and a JSON null context stand for NULL, as in MessagesInsert.
+WITH people AS (
+    INSERT INTO persons AS p (wa_id, profile_name, waba_payload, initials, last_message_at)
+    SELECT x.wa_id, x.profile_name, x.waba_payload, x.initials, x.last_message_at
+    FROM (SELECT unnest(@person_wa_ids::text[]) AS wa_id, unnest(@profile_names::text[]) AS profile_name, unnest(@person_payloads::jsonb[]) AS waba_payload, unnest(@initials::text[]) AS initials, unnest(@last_message_ats::timestamptz[]) AS last_message_at) AS x
+    ON CONFLICT (wa_id) DO UPDATE SET
+        profile_name    = CASE WHEN excluded.profile_name <> '' THEN excluded.profile_name ELSE p.profile_name END,
+        waba_payload    = CASE WHEN excluded.waba_payload <> '{}'::jsonb THEN excluded.waba_payload ELSE p.waba_payload END,
+        initials        = CASE WHEN excluded.profile_name <> '' THEN excluded.initials ELSE p.initials END,
+        last_message_at = greatest(p.last_message_at, excluded.last_message_at),
+        updated_at      = now()
+    WHERE excluded.profile_name <> '' OR excluded.last_message_at IS NOT NULL
+), input AS (
+    SELECT unnest(@wamids::text[]) AS wamid, unnest(@chat_wa_ids::text[]) AS chat_wa_id, unnest(@types::text[]) AS type, unnest(@payloads::jsonb[]) AS waba_payload, nullif(unnest(@contexts::jsonb[]), 'null'::jsonb) AS context, unnest(@body_texts::text[]) AS body_text, unnest(@tss::timestamptz[]) AS ts, unnest(@event_payloads::jsonb[]) AS event_payload
+), ins AS (
+    INSERT INTO messages (wamid, chat_wa_id, from_us, type, waba_payload, context, body_text, ts)
+    SELECT i.wamid, i.chat_wa_id, false, i.type, i.waba_payload, i.context, i.body_text, i.ts FROM input i
+    ON CONFLICT (wamid) DO NOTHING
+    RETURNING id, wamid, chat_wa_id, ts
+), chat_heads AS (
+    INSERT INTO chats AS c (wa_id, last_message_id, last_message_at)
+    SELECT h.chat_wa_id, h.id, h.ts
+    FROM (SELECT DISTINCT ON (n.chat_wa_id) n.chat_wa_id, n.id, n.ts FROM ins n ORDER BY n.chat_wa_id, n.ts DESC, n.id DESC) h
+    ORDER BY h.chat_wa_id
+    ON CONFLICT (wa_id) DO UPDATE SET last_message_id = excluded.last_message_id, last_message_at = excluded.last_message_at, updated_at = now()
+    WHERE c.last_message_at IS NULL OR (excluded.last_message_at, excluded.last_message_id) >= (c.last_message_at, c.last_message_id)
+), logged AS (
+    INSERT INTO events (kind, chat_wa_id, message_id, payload)
+    SELECT 'incoming_message', n.chat_wa_id, n.id, i.event_payload
+    FROM ins n JOIN input i ON i.wamid = n.wamid
+    ORDER BY n.id
+)
+DELETE FROM message_statuses_pending sp
+WHERE sp.wamid IN (SELECT n.wamid FROM ins n)
+RETURNING sp.wamid, sp.status, sp.at, sp.errors;
 
 -- name: ChatsEnsure :exec
 INSERT INTO chats (wa_id)
@@ -34,9 +71,8 @@ RETURNING id, wamid, chat_wa_id, ts;
 -- Moves each chat's newest message forward, never back (messages can arrive
 -- out of order). The redundant `wa_id = ANY` lets a generic plan (the
 -- inbound writers keep them) find the chats by their key instead of hashing
--- the whole table. Concurrent writers cannot deadlock here: each locked the
--- chats' persons first, in wa_id order (PersonsUpsert), and chats are one
--- to one with persons.
+-- the whole table. Used by sends (one chat each); the inbound batches move
+-- their chats in MessagesIngest.
 UPDATE chats c SET last_message_id = x.id, last_message_at = x.ts, updated_at = now()
 FROM (
     SELECT DISTINCT ON (chat_wa_id) chat_wa_id, id, ts

@@ -70,9 +70,8 @@ type ChatsTouchLastMessageParams struct {
 // Moves each chat's newest message forward, never back (messages can arrive
 // out of order). The redundant `wa_id = ANY` lets a generic plan (the
 // inbound writers keep them) find the chats by their key instead of hashing
-// the whole table. Concurrent writers cannot deadlock here: each locked the
-// chats' persons first, in wa_id order (PersonsUpsert), and chats are one
-// to one with persons.
+// the whole table. Used by sends (one chat each); the inbound batches move
+// their chats in MessagesIngest.
 func (q *Queries) ChatsTouchLastMessage(ctx context.Context, arg ChatsTouchLastMessageParams) error {
 	_, err := q.db.Exec(ctx, chatsTouchLastMessage, arg.ChatWaIds, arg.Ids, arg.Tss)
 	return err
@@ -191,6 +190,123 @@ func (q *Queries) MessageStatusesApply(ctx context.Context, arg MessageStatusesA
 			&i.NewFailed,
 			&i.NewPlayed,
 			&i.NewDeleted,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const messagesIngest = `-- name: MessagesIngest :many
+
+WITH people AS (
+    INSERT INTO persons AS p (wa_id, profile_name, waba_payload, initials, last_message_at)
+    SELECT x.wa_id, x.profile_name, x.waba_payload, x.initials, x.last_message_at
+    FROM (SELECT unnest($1::text[]) AS wa_id, unnest($2::text[]) AS profile_name, unnest($3::jsonb[]) AS waba_payload, unnest($4::text[]) AS initials, unnest($5::timestamptz[]) AS last_message_at) AS x
+    ON CONFLICT (wa_id) DO UPDATE SET
+        profile_name    = CASE WHEN excluded.profile_name <> '' THEN excluded.profile_name ELSE p.profile_name END,
+        waba_payload    = CASE WHEN excluded.waba_payload <> '{}'::jsonb THEN excluded.waba_payload ELSE p.waba_payload END,
+        initials        = CASE WHEN excluded.profile_name <> '' THEN excluded.initials ELSE p.initials END,
+        last_message_at = greatest(p.last_message_at, excluded.last_message_at),
+        updated_at      = now()
+    WHERE excluded.profile_name <> '' OR excluded.last_message_at IS NOT NULL
+), input AS (
+    SELECT unnest($6::text[]) AS wamid, unnest($7::text[]) AS chat_wa_id, unnest($8::text[]) AS type, unnest($9::jsonb[]) AS waba_payload, nullif(unnest($10::jsonb[]), 'null'::jsonb) AS context, unnest($11::text[]) AS body_text, unnest($12::timestamptz[]) AS ts, unnest($13::jsonb[]) AS event_payload
+), ins AS (
+    INSERT INTO messages (wamid, chat_wa_id, from_us, type, waba_payload, context, body_text, ts)
+    SELECT i.wamid, i.chat_wa_id, false, i.type, i.waba_payload, i.context, i.body_text, i.ts FROM input i
+    ON CONFLICT (wamid) DO NOTHING
+    RETURNING id, wamid, chat_wa_id, ts
+), chat_heads AS (
+    INSERT INTO chats AS c (wa_id, last_message_id, last_message_at)
+    SELECT h.chat_wa_id, h.id, h.ts
+    FROM (SELECT DISTINCT ON (n.chat_wa_id) n.chat_wa_id, n.id, n.ts FROM ins n ORDER BY n.chat_wa_id, n.ts DESC, n.id DESC) h
+    ORDER BY h.chat_wa_id
+    ON CONFLICT (wa_id) DO UPDATE SET last_message_id = excluded.last_message_id, last_message_at = excluded.last_message_at, updated_at = now()
+    WHERE c.last_message_at IS NULL OR (excluded.last_message_at, excluded.last_message_id) >= (c.last_message_at, c.last_message_id)
+), logged AS (
+    INSERT INTO events (kind, chat_wa_id, message_id, payload)
+    SELECT 'incoming_message', n.chat_wa_id, n.id, i.event_payload
+    FROM ins n JOIN input i ON i.wamid = n.wamid
+    ORDER BY n.id
+)
+DELETE FROM message_statuses_pending sp
+WHERE sp.wamid IN (SELECT n.wamid FROM ins n)
+RETURNING sp.wamid, sp.status, sp.at, sp.errors
+`
+
+type MessagesIngestParams struct {
+	PersonWaIds    []string
+	ProfileNames   []string
+	PersonPayloads []json.RawMessage
+	Initials       []string
+	LastMessageAts []time.Time
+	Wamids         []string
+	ChatWaIds      []string
+	Types          []string
+	Payloads       []json.RawMessage
+	Contexts       []json.RawMessage
+	BodyTexts      []string
+	Tss            []time.Time
+	EventPayloads  []json.RawMessage
+}
+
+type MessagesIngestRow struct {
+	Wamid  string
+	Status string
+	At     time.Time
+	Errors json.RawMessage
+}
+
+// The inbound path: every statement takes whole arrays, so one provider
+// notification (or several, grouped) costs a few statements, not a few per
+// message.
+// The customers' messages of an inbound batch in one statement (one round
+// trip and one executor run instead of five): their persons upserted, the
+// messages inserted idempotently on the provider's id, each chat created or
+// moved to its newest message (forward only: messages can arrive out of
+// order), an event appended for every message really inserted, in id
+// order, and the statuses that were waiting for these messages taken out
+// of message_statuses_pending and returned, for the caller to apply (a
+// statement cannot update rows it inserts itself).
+// Foreign keys are checked at the end of the statement, so a first
+// message's person and chat, inserted here too, satisfy them. Persons and
+// chats arrive sorted by wa_id, so concurrent writers lock each table's
+// rows in the same order (a deadlock between the tables is retried: see
+// internal/inbox, ingestOn). @wamids holds no duplicates. A zero
+// sender_id and a JSON null context stand for NULL, as in MessagesInsert.
+func (q *Queries) MessagesIngest(ctx context.Context, arg MessagesIngestParams) ([]MessagesIngestRow, error) {
+	rows, err := q.db.Query(ctx, messagesIngest,
+		arg.PersonWaIds,
+		arg.ProfileNames,
+		arg.PersonPayloads,
+		arg.Initials,
+		arg.LastMessageAts,
+		arg.Wamids,
+		arg.ChatWaIds,
+		arg.Types,
+		arg.Payloads,
+		arg.Contexts,
+		arg.BodyTexts,
+		arg.Tss,
+		arg.EventPayloads,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []MessagesIngestRow{}
+	for rows.Next() {
+		var i MessagesIngestRow
+		if err := rows.Scan(
+			&i.Wamid,
+			&i.Status,
+			&i.At,
+			&i.Errors,
 		); err != nil {
 			return nil, err
 		}
@@ -360,43 +476,6 @@ INSERT INTO persons (wa_id) VALUES ($1) ON CONFLICT (wa_id) DO NOTHING
 // A person that wamux writes to first (no profile known yet).
 func (q *Queries) PersonEnsure(ctx context.Context, waID string) error {
 	_, err := q.db.Exec(ctx, personEnsure, waID)
-	return err
-}
-
-const personsUpsert = `-- name: PersonsUpsert :exec
-
-INSERT INTO persons (wa_id, profile_name, waba_payload, initials, last_message_at)
-SELECT x.wa_id, x.profile_name, x.waba_payload, x.initials, x.last_message_at
-FROM (SELECT unnest($1::text[]) AS wa_id, unnest($2::text[]) AS profile_name, unnest($3::jsonb[]) AS waba_payload, unnest($4::text[]) AS initials, unnest($5::timestamptz[]) AS last_message_at) AS x
-ON CONFLICT (wa_id) DO UPDATE SET
-    profile_name    = CASE WHEN excluded.profile_name <> '' THEN excluded.profile_name ELSE persons.profile_name END,
-    waba_payload    = CASE WHEN excluded.waba_payload <> '{}'::jsonb THEN excluded.waba_payload ELSE persons.waba_payload END,
-    initials        = CASE WHEN excluded.profile_name <> '' THEN excluded.initials ELSE persons.initials END,
-    last_message_at = greatest(persons.last_message_at, excluded.last_message_at),
-    updated_at      = now()
-WHERE excluded.profile_name <> '' OR excluded.last_message_at IS NOT NULL
-`
-
-type PersonsUpsertParams struct {
-	WaIds          []string
-	ProfileNames   []string
-	Payloads       []json.RawMessage
-	Initials       []string
-	LastMessageAts []time.Time
-}
-
-// The inbound path: every statement takes whole arrays, so one provider
-// notification (or several, grouped) costs one statement per table.
-// Rows arrive sorted by wa_id, so concurrent transactions lock persons in the
-// same order and cannot deadlock.
-func (q *Queries) PersonsUpsert(ctx context.Context, arg PersonsUpsertParams) error {
-	_, err := q.db.Exec(ctx, personsUpsert,
-		arg.WaIds,
-		arg.ProfileNames,
-		arg.Payloads,
-		arg.Initials,
-		arg.LastMessageAts,
-	)
 	return err
 }
 

@@ -95,61 +95,11 @@ func (s *Service) ingest(ctx context.Context, q *db.Queries, n *waba.Notificatio
 	}
 
 	if len(n.Messages) > 0 {
-		if err := upsertPersons(ctx, q, n, contacts); err != nil {
-			return false, err
-		}
-		chatIDs := make([]string, 0, len(n.Messages))
-		seen := map[string]bool{}
-		for _, m := range n.Messages {
-			if !seen[m.From] {
-				seen[m.From] = true
-				chatIDs = append(chatIDs, m.From)
-			}
-		}
-		sort.Strings(chatIDs)
-		if err := q.ChatsEnsure(ctx, chatIDs); err != nil {
-			return false, fmt.Errorf("ensure chats: %w", err)
-		}
-		p := db.MessagesInsertParams{}
-		raws := make(map[string]waba.Message, len(n.Messages))
-		for _, m := range n.Messages {
-			payload := m.Raw
-			if m.Media != nil && m.Media.ID != "" && s.media != nil {
-				id, err := s.media.EnsureInbound(ctx, q, m.Media.ID, m.Media.MimeType, m.Media.SHA256, m.Media.Filename)
-				if err != nil {
-					return false, fmt.Errorf("record media of %s: %w", m.ID, err)
-				}
-				newMedia = true
-				if payload, err = linkMedia(m.Raw, m.Type, id.String(), s.media.URL(id)); err != nil {
-					return false, fmt.Errorf("link media of %s: %w", m.ID, err)
-				}
-			}
-			raws[m.ID] = m
-			p.Wamids = append(p.Wamids, m.ID)
-			p.ChatWaIds = append(p.ChatWaIds, m.From)
-			p.FromUs = append(p.FromUs, false)
-			p.SenderIds = append(p.SenderIds, 0)
-			p.Types = append(p.Types, m.Type)
-			p.Payloads = append(p.Payloads, payload)
-			p.Contexts = append(p.Contexts, orNull(m.Context))
-			p.BodyTexts = append(p.BodyTexts, m.Text)
-			p.Tss = append(p.Tss, posix(m.Timestamp))
-		}
-		inserted, err := q.MessagesInsert(ctx, p)
+		fresh, err := s.ingestMessages(ctx, q, n, contacts)
 		if err != nil {
-			return false, fmt.Errorf("insert messages: %w", err)
-		}
-		if err := afterInsert(ctx, q, inserted2(inserted)); err != nil {
 			return false, err
 		}
-		for _, row := range inserted {
-			m := raws[row.Wamid]
-			var contact json.RawMessage = []byte("null")
-			if c, ok := contacts[m.From]; ok {
-				contact = c.Raw
-			}
-			ev.add(EventIncomingMessage, row.ChatWaID, row.ID, map[string]json.RawMessage{"contact": contact, "message": m.Raw})
-		}
+		newMedia = fresh
 	}
 
 	if len(n.Statuses) > 0 {
@@ -329,7 +279,72 @@ func isNewStatus(r db.MessageStatusesApplyRow, status string) bool {
 	return false
 }
 
-func upsertPersons(ctx context.Context, q *db.Queries, n *waba.Notification, contacts map[string]waba.Contact) error {
+// ingestMessages stores the customers' messages of n with MessagesIngest
+// (one statement: persons, messages, chats, events) and applies the
+// statuses that arrived before their message. It reports whether it
+// recorded new media.
+func (s *Service) ingestMessages(ctx context.Context, q *db.Queries, n *waba.Notification, contacts map[string]waba.Contact) (newMedia bool, err error) {
+	p := db.MessagesIngestParams{}
+	addPersons(&p, n, contacts)
+	seen := make(map[string]bool, len(n.Messages))
+	for _, m := range n.Messages {
+		if seen[m.ID] {
+			continue // a provider retry grouped with its original: one row, one event
+		}
+		seen[m.ID] = true
+		payload := m.Raw
+		if m.Media != nil && m.Media.ID != "" && s.media != nil {
+			id, err := s.media.EnsureInbound(ctx, q, m.Media.ID, m.Media.MimeType, m.Media.SHA256, m.Media.Filename)
+			if err != nil {
+				return false, fmt.Errorf("record media of %s: %w", m.ID, err)
+			}
+			newMedia = true
+			if payload, err = linkMedia(m.Raw, m.Type, id.String(), s.media.URL(id)); err != nil {
+				return false, fmt.Errorf("link media of %s: %w", m.ID, err)
+			}
+		}
+		var contact json.RawMessage = []byte("null")
+		if c, ok := contacts[m.From]; ok {
+			contact = c.Raw
+		}
+		event, err := json.Marshal(map[string]json.RawMessage{"contact": contact, "message": m.Raw})
+		if err != nil {
+			return false, fmt.Errorf("event of %s: %w", m.ID, err)
+		}
+		p.Wamids = append(p.Wamids, m.ID)
+		p.ChatWaIds = append(p.ChatWaIds, m.From)
+		p.Types = append(p.Types, m.Type)
+		p.Payloads = append(p.Payloads, payload)
+		p.Contexts = append(p.Contexts, orNull(m.Context))
+		p.BodyTexts = append(p.BodyTexts, m.Text)
+		p.Tss = append(p.Tss, posix(m.Timestamp))
+		p.EventPayloads = append(p.EventPayloads, event)
+	}
+	waiting, err := q.MessagesIngest(ctx, p)
+	if err != nil {
+		return false, fmt.Errorf("store messages: %w", err)
+	}
+	if len(waiting) == 0 {
+		return newMedia, nil
+	}
+	ap := db.MessageStatusesApplyParams{}
+	for _, st := range waiting {
+		ap.Wamids = append(ap.Wamids, st.Wamid)
+		ap.Statuses = append(ap.Statuses, st.Status)
+		ap.Ats = append(ap.Ats, st.At)
+		ap.Errors = append(ap.Errors, orNull(st.Errors))
+	}
+	// Their events were appended when they arrived.
+	if _, err := q.MessageStatusesApply(ctx, ap); err != nil {
+		return false, fmt.Errorf("apply pending statuses: %w", err)
+	}
+	return newMedia, nil
+}
+
+// addPersons adds the senders of n's messages to p, sorted by wa_id (a
+// fixed lock order: concurrent notifications never deadlock on them), each
+// with the time of its newest message and, when n has it, its profile.
+func addPersons(p *db.MessagesIngestParams, n *waba.Notification, contacts map[string]waba.Contact) {
 	latest := map[string]int64{}
 	for _, m := range n.Messages {
 		if m.Timestamp > latest[m.From] {
@@ -340,24 +355,19 @@ func upsertPersons(ctx context.Context, q *db.Queries, n *waba.Notification, con
 	for id := range latest {
 		ids = append(ids, id)
 	}
-	sort.Strings(ids) // a fixed lock order: concurrent notifications never deadlock
-	p := db.PersonsUpsertParams{}
+	sort.Strings(ids)
 	for _, id := range ids {
 		c, ok := contacts[id]
 		payload := json.RawMessage(`{}`)
 		if ok && len(c.Raw) > 0 {
 			payload = c.Raw
 		}
-		p.WaIds = append(p.WaIds, id)
+		p.PersonWaIds = append(p.PersonWaIds, id)
 		p.ProfileNames = append(p.ProfileNames, c.ProfileName)
-		p.Payloads = append(p.Payloads, payload)
+		p.PersonPayloads = append(p.PersonPayloads, payload)
 		p.Initials = append(p.Initials, Initials(c.ProfileName))
 		p.LastMessageAts = append(p.LastMessageAts, posix(latest[id]))
 	}
-	if err := q.PersonsUpsert(ctx, p); err != nil {
-		return fmt.Errorf("upsert persons: %w", err)
-	}
-	return nil
 }
 
 // Initials are the first letters of the first two words of a name
