@@ -1,6 +1,7 @@
 package fanout
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -171,6 +172,9 @@ type batch struct {
 	oldest      time.Time // when the first delivered event was written
 	count       int       // events delivered
 	end         webhooks.Position
+	// next is the index in the page of the first event after end: where
+	// the batch after this one starts (Feed builds several from a page).
+	next int
 	// marks are the received marks to set on a 2xx: per chat, the newest
 	// incoming message delivered.
 	marks map[string]time.Time
@@ -217,29 +221,39 @@ func classify(st *state, ev db.FanoutEventsRow, body *eventBody, chats map[strin
 // the payload carries one object of each. Events for nobody here are
 // stepped over (end moves past them).
 func (d *deliverer) build(st *state, pg *page) (*batch, error) {
-	ctx, e := d.ctx, d.e
+	return d.e.build(d.ctx, st, pg, 0, d.retryCut, d.e.readMarks)
+}
+
+// markReader returns a user's received marks of some chats: what the
+// per-user `received` of the messages in a payload is computed from.
+type markReader func(ctx context.Context, userID int64, chats []string) (map[string]time.Time, error)
+
+// build is the deliverers' build for any reader of a page (see Feed): it
+// starts at the page's event from, stops after the event retryCut (when
+// set) and reads the user's received marks through marks.
+func (e *Engine) build(ctx context.Context, st *state, pg *page, from int, retryCut *int64, marks markReader) (*batch, error) {
 	if err := pg.data(e); err != nil {
 		return nil, err
 	}
-	b := &batch{end: st.cursor, marks: map[string]time.Time{}}
+	b := &batch{end: st.cursor, next: from, marks: map[string]time.Time{}}
 	var sel []selected
-	for i, ev := range pg.events {
-		body := pg.bodies[i]
+	for i := from; i < len(pg.events); i++ {
+		ev, body := pg.events[i], pg.bodies[i]
 		p := classify(st, ev, &body, pg.chats)
 		pos, err := webhooks.ParsePosition(ev.XidText, ev.ID)
 		if err != nil {
 			return nil, err
 		}
 		if !p.any() {
-			b.end = pos
+			b.end, b.next = pos, i+1
 			continue
 		}
 		if p.singleton && len(sel) > 0 {
 			break // it goes in the next batch, alone
 		}
 		sel = append(sel, selected{ev: ev, body: body, parts: p})
-		b.end = pos
-		if p.singleton || len(sel) >= e.cfg.BatchSize || (d.retryCut != nil && ev.ID == *d.retryCut) {
+		b.end, b.next = pos, i+1
+		if p.singleton || len(sel) >= e.cfg.BatchSize || (retryCut != nil && ev.ID == *retryCut) {
 			break
 		}
 	}
@@ -247,7 +261,7 @@ func (d *deliverer) build(st *state, pg *page) (*batch, error) {
 		return b, nil
 	}
 
-	msgs, err := d.messages(st, pg, sel)
+	msgs, err := e.batchMessages(ctx, st, pg, sel, marks)
 	if err != nil {
 		return nil, err
 	}
@@ -352,7 +366,7 @@ func (d *deliverer) build(st *state, pg *page) (*batch, error) {
 	}
 	if isEmpty(&p) {
 		// Its messages are gone (pruned): nothing left to say.
-		return &batch{end: b.end}, nil
+		return &batch{end: b.end, next: b.next}, nil
 	}
 	body, err := p.encode()
 	if err != nil {
@@ -466,11 +480,11 @@ func (bm *batchMessages) received(m *sharedMessage) bool {
 	return ok && !m.msg.Ts.After(mk)
 }
 
-// messages gathers the batch's messages: those of the page (shared), plus
-// what only this user needs (a newly assigned chat's backlog, a tagged
+// batchMessages gathers the batch's messages: those of the page (shared),
+// plus what only this user needs (a newly assigned chat's backlog, a tagged
 // message), and reads the user's marks for their chats.
-func (d *deliverer) messages(st *state, pg *page, sel []selected) (*batchMessages, error) {
-	ctx, q := d.ctx, d.e.q
+func (e *Engine) batchMessages(ctx context.Context, st *state, pg *page, sel []selected, marks markReader) (*batchMessages, error) {
+	q := e.q
 	out := &batchMessages{byID: map[int64]*sharedMessage{}, marks: map[string]time.Time{}, chatBacklog: map[string][]int64{}, tagged: map[int64]int64{}}
 	var extra, tagged []int64
 	need := func(id int64) {
@@ -486,9 +500,9 @@ func (d *deliverer) messages(st *state, pg *page, sel []selected) (*batchMessage
 		case (s.parts.incoming || s.parts.assigned || s.parts.outgoing) && ev.MessageID != nil:
 			need(*ev.MessageID)
 		case s.parts.assignedChat && ev.ChatWaID != nil:
-			unwritten, _ := d.e.marker.unwritten(st.UserID, *ev.ChatWaID) // zero: before every message
+			unwritten, _ := e.marker.unwritten(st.UserID, *ev.ChatWaID) // zero: before every message
 			backlog, err := q.FanoutUnreceived(ctx, db.FanoutUnreceivedParams{
-				UserID: st.UserID, ChatWaID: *ev.ChatWaID, UnwrittenMark: unwritten, Lim: int32(d.e.cfg.AssignedBacklog),
+				UserID: st.UserID, ChatWaID: *ev.ChatWaID, UnwrittenMark: unwritten, Lim: int32(e.cfg.AssignedBacklog),
 			})
 			if err != nil {
 				return nil, fmt.Errorf("load the messages of an assigned chat: %w", err)
@@ -526,7 +540,7 @@ func (d *deliverer) messages(st *state, pg *page, sel []selected) (*batchMessage
 		if len(ids.ids) == 0 {
 			continue
 		}
-		more, err := d.e.messages(ctx, ids.ids, ids.fresh)
+		more, err := e.messages(ctx, ids.ids, ids.fresh)
 		if err != nil {
 			return nil, err
 		}
@@ -539,17 +553,29 @@ func (d *deliverer) messages(st *state, pg *page, sel []selected) (*batchMessage
 		}
 	}
 	if len(chats) > 0 {
-		ms, err := q.FanoutMarks(ctx, db.FanoutMarksParams{UserID: st.UserID, WaIds: chats})
+		ms, err := marks(ctx, st.UserID, chats)
 		if err != nil {
-			return nil, fmt.Errorf("load received marks: %w", err)
+			return nil, err
 		}
-		for _, m := range ms {
-			out.marks[m.ChatWaID] = m.ReceivedUntil
-		}
-		for _, chat := range chats {
-			if ts, ok := d.e.marker.unwritten(st.UserID, chat); ok {
-				out.marks[chat] = later(out.marks[chat], ts)
-			}
+		out.marks = ms
+	}
+	return out, nil
+}
+
+// readMarks is the deliverers' markReader: the marks in the database, and
+// those the marker has not written yet.
+func (e *Engine) readMarks(ctx context.Context, userID int64, chats []string) (map[string]time.Time, error) {
+	ms, err := e.q.FanoutMarks(ctx, db.FanoutMarksParams{UserID: userID, WaIds: chats})
+	if err != nil {
+		return nil, fmt.Errorf("load received marks: %w", err)
+	}
+	out := make(map[string]time.Time, len(chats))
+	for _, m := range ms {
+		out[m.ChatWaID] = m.ReceivedUntil
+	}
+	for _, chat := range chats {
+		if ts, ok := e.marker.unwritten(userID, chat); ok {
+			out[chat] = later(out[chat], ts)
 		}
 	}
 	return out, nil
