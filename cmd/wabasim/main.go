@@ -15,6 +15,11 @@
 //	GET    /{version}/{waba_id}/message_templates     list templates (?name= filters)
 //	POST   /{version}/{waba_id}/message_templates     create a template (approved at once)
 //	DELETE /{version}/{waba_id}/message_templates     delete a template (?name=)
+//	GET    /{version}/{waba_id}                       the account (?fields=message_template_namespace)
+//	GET    /{version}/{phone_number_id}/whatsapp_business_profile   the business profile
+//	POST   /{version}/{phone_number_id}/whatsapp_business_profile   change it (profile_picture_handle: the photo)
+//	POST   /{version}/app/uploads                     open a Resumable Upload session
+//	POST   /{version}/upload:{id}?sig=                upload its data (file_offset: 0) -> {"h": handle}
 //	POST   /_control/inbound                          inject a customer's message
 //	GET    /_control/sent                             the messages sent so far
 //	GET    /healthz                                   liveness

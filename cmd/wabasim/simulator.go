@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,9 +57,30 @@ type simulator struct {
 	client  *http.Client
 	sandbox *waba.Sandbox
 
+	// namespace is the account's message template namespace.
+	namespace string
+
 	mu        sync.Mutex
 	sent      []sentMessage
 	templates []template
+	// uploads are the open Resumable Upload sessions by id, handles the
+	// finished uploads by handle; photoID is the media id under which the
+	// profile photo is served (GET /_media/{id}), "" without a photo.
+	uploads map[string]uploadSession
+	handles map[string]upload
+	photoID string
+}
+
+// uploadSession is an upload announced by POST /{version}/app/uploads.
+type uploadSession struct {
+	length   int
+	fileType string
+}
+
+// upload is the data of a finished upload.
+type upload struct {
+	data     []byte
+	fileType string
 }
 
 // sentMessage is one accepted send, as GET /_control/sent lists it.
@@ -81,7 +103,8 @@ type template struct {
 }
 
 func newSimulator(cfg simConfig, logger *slog.Logger) *simulator {
-	s := &simulator{cfg: cfg, logger: logger, client: cfg.Client}
+	s := &simulator{cfg: cfg, logger: logger, client: cfg.Client, namespace: randomHex(4) + "_" + randomHex(2) + "_" + randomHex(2) + "_" + randomHex(2) + "_" + randomHex(6),
+		uploads: map[string]uploadSession{}, handles: map[string]upload{}}
 	if s.client == nil {
 		s.client = &http.Client{Timeout: 10 * time.Second}
 	}
@@ -115,6 +138,10 @@ func (s *simulator) Handler() http.Handler {
 	mux.HandleFunc("GET /{version}/{waba}/message_templates", s.authorized(s.handleListTemplates))
 	mux.HandleFunc("POST /{version}/{waba}/message_templates", s.authorized(s.handleCreateTemplate))
 	mux.HandleFunc("DELETE /{version}/{waba}/message_templates", s.authorized(s.handleDeleteTemplate))
+	mux.HandleFunc("GET /{version}/{phone}/whatsapp_business_profile", s.authorized(s.handleGetProfile))
+	mux.HandleFunc("POST /{version}/{phone}/whatsapp_business_profile", s.authorized(s.handleUpdateProfile))
+	mux.HandleFunc("POST /{version}/app/uploads", s.authorized(s.handleStartUpload))
+	mux.HandleFunc("POST /{version}/{session}", s.authorized(s.handleUploadData))
 	mux.HandleFunc("POST /_control/inbound", s.handleInbound)
 	mux.HandleFunc("GET /_control/sent", s.handleSent)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -130,6 +157,10 @@ func (s *simulator) authorized(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if s.cfg.Token != "" {
 			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok && strings.HasPrefix(r.URL.Path, "/"+r.PathValue("version")+"/upload:") {
+				// The Resumable Upload API's data request takes "OAuth <token>".
+				got, ok = strings.CutPrefix(r.Header.Get("Authorization"), "OAuth ")
+			}
 			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.Token)) != 1 {
 				writeGraphError(w, http.StatusUnauthorized, 190, "Invalid OAuth access token - Cannot parse access token", "")
 				return
@@ -256,6 +287,11 @@ func (s *simulator) handleUpload(w http.ResponseWriter, r *http.Request) {
 
 func (s *simulator) handleMediaInfo(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("media")
+	if id == s.cfg.Business.WABAID {
+		// The account node itself: GET /{waba_id}?fields=message_template_namespace.
+		writeJSON(w, http.StatusOK, map[string]string{"message_template_namespace": s.namespace, "id": id})
+		return
+	}
 	data, mimeType, err := s.sandbox.DownloadMedia(r.Context(), id)
 	if err != nil {
 		writeProviderError(w, err)
@@ -303,19 +339,47 @@ func (s *simulator) handleListTemplates(w http.ResponseWriter, r *http.Request) 
 	if !s.ownAccount(w, r) {
 		return
 	}
-	name := r.URL.Query().Get("name")
+	q := r.URL.Query()
+	name := q.Get("name")
+	limit, err := strconv.Atoi(q.Get("limit"))
+	if q.Get("limit") == "" {
+		limit, err = 25, nil // the Graph API's default page size
+	}
+	if err != nil || limit < 1 {
+		writeInvalidParameter(w, "Parameter limit must be a positive integer.")
+		return
+	}
+	// Cursors are opaque to clients; here they are the base64 of an index.
+	start := 0
+	if after := q.Get("after"); after != "" {
+		b, err := base64.RawURLEncoding.DecodeString(after)
+		if start, _ = strconv.Atoi(string(b)); err != nil || start < 1 {
+			writeInvalidParameter(w, "Parameter after is not a valid cursor.")
+			return
+		}
+	}
 	s.mu.Lock()
-	data := make([]template, 0, len(s.templates))
+	var matching []template
 	for _, t := range s.templates {
 		if name == "" || t.Name == name {
-			data = append(data, t)
+			matching = append(matching, t)
 		}
 	}
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{
-		"data":   data,
-		"paging": map[string]any{"cursors": map[string]string{"before": "MAZDZD", "after": "MjQZD"}},
-	})
+	data := []template{}
+	if start < len(matching) {
+		data = matching[start:min(start+limit, len(matching))]
+	}
+	cursor := func(i int) string { return base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(i))) }
+	paging := map[string]any{"cursors": map[string]string{"before": cursor(start), "after": cursor(start + len(data))}}
+	if start+len(data) < len(matching) {
+		next := *r.URL
+		nq := next.Query()
+		nq.Set("after", cursor(start+len(data)))
+		next.RawQuery = nq.Encode()
+		paging["next"] = "http://" + r.Host + next.RequestURI()
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": data, "paging": paging})
 }
 
 // validTemplateName reports whether the Graph API accepts name: lowercase
@@ -396,6 +460,153 @@ func (s *simulator) handleDeleteTemplate(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+}
+
+// handleGetProfile answers the business profile as the Graph API does:
+// {"data": [{...}]}, with the fields asked for (all when none are named).
+func (s *simulator) handleGetProfile(w http.ResponseWriter, r *http.Request) {
+	if !s.ownNumber(w, r) {
+		return
+	}
+	p, err := s.sandbox.BusinessProfile(r.Context())
+	if err != nil {
+		writeProviderError(w, err)
+		return
+	}
+	s.mu.Lock()
+	photoID := s.photoID
+	s.mu.Unlock()
+	all := map[string]any{
+		"about": p.About, "address": p.Address, "description": p.Description, "email": p.Email,
+		"vertical": p.Vertical, "websites": p.Websites,
+	}
+	if photoID != "" {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		all["profile_picture_url"] = scheme + "://" + r.Host + "/_media/" + photoID
+	}
+	out := map[string]any{"messaging_product": "whatsapp"}
+	fields := strings.Split(r.URL.Query().Get("fields"), ",")
+	for k, v := range all {
+		if r.URL.Query().Get("fields") == "" || slices.Contains(fields, k) {
+			out[k] = v
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": []any{out}})
+}
+
+// handleUpdateProfile changes the fields sent, checked as the Graph API
+// checks them; profile_picture_handle sets the photo of a finished upload.
+func (s *simulator) handleUpdateProfile(w http.ResponseWriter, r *http.Request) {
+	if !s.ownNumber(w, r) {
+		return
+	}
+	var in struct {
+		MessagingProduct     string    `json:"messaging_product"`
+		About                *string   `json:"about"`
+		Address              *string   `json:"address"`
+		Description          *string   `json:"description"`
+		Email                *string   `json:"email"`
+		Vertical             *string   `json:"vertical"`
+		Websites             *[]string `json:"websites"`
+		ProfilePictureHandle string    `json:"profile_picture_handle"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, waba.MaxJSONBytes)).Decode(&in); err != nil {
+		writeInvalidParameter(w, "The request body is not a business profile object.")
+		return
+	}
+	if in.MessagingProduct != "whatsapp" {
+		writeInvalidParameter(w, "Parameter messaging_product is required and must be \"whatsapp\".")
+		return
+	}
+	var photo upload
+	if in.ProfilePictureHandle != "" {
+		s.mu.Lock()
+		var ok bool
+		photo, ok = s.handles[in.ProfilePictureHandle]
+		s.mu.Unlock()
+		if !ok {
+			writeInvalidParameter(w, "Parameter profile_picture_handle is not the handle of an upload.")
+			return
+		}
+		if err := s.sandbox.SetProfilePhoto(r.Context(), photo.data, photo.fileType); err != nil {
+			writeProviderError(w, err)
+			return
+		}
+	}
+	update := waba.ProfileUpdate{About: in.About, Address: in.Address, Description: in.Description, Email: in.Email, Vertical: in.Vertical, Websites: in.Websites}
+	if err := s.sandbox.UpdateBusinessProfile(r.Context(), update); err != nil {
+		writeProviderError(w, err)
+		return
+	}
+	if in.ProfilePictureHandle != "" {
+		id, err := s.sandbox.UploadMedia(r.Context(), photo.data, photo.fileType, "profile")
+		if err != nil {
+			writeProviderError(w, err)
+			return
+		}
+		s.mu.Lock()
+		s.photoID = id
+		s.mu.Unlock()
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+}
+
+// handleStartUpload opens a Resumable Upload session:
+// ?file_length=&file_type=&file_name= -> {"id": "upload:<id>?sig=<sig>"}.
+func (s *simulator) handleStartUpload(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	length, err := strconv.Atoi(q.Get("file_length"))
+	if err != nil || length < 1 || length > waba.MaxMediaBytes {
+		writeInvalidParameter(w, "Parameter file_length must be a positive integer within the size limit.")
+		return
+	}
+	fileType := q.Get("file_type")
+	if fileType != "image/jpeg" && fileType != "image/png" && fileType != "video/mp4" && fileType != "application/pdf" {
+		writeInvalidParameter(w, "Parameter file_type must be image/jpeg, image/png, video/mp4 or application/pdf.")
+		return
+	}
+	id := "upload:" + randomHex(16) + "?sig=" + randomHex(8)
+	s.mu.Lock()
+	s.uploads[id] = uploadSession{length: length, fileType: fileType}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]string{"id": id})
+}
+
+// handleUploadData takes the data of an upload session (POST /{version}/upload:<id>?sig=)
+// in one piece and answers its handle: {"h": "<handle>"}.
+func (s *simulator) handleUploadData(w http.ResponseWriter, r *http.Request) {
+	session := r.PathValue("session")
+	if !strings.HasPrefix(session, "upload:") {
+		writeGraphError(w, http.StatusBadRequest, 100, fmt.Sprintf(
+			"Unsupported post request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation", session), "")
+		return
+	}
+	id := session + "?sig=" + r.URL.Query().Get("sig")
+	s.mu.Lock()
+	up, ok := s.uploads[id]
+	s.mu.Unlock()
+	switch {
+	case !ok:
+		writeInvalidParameter(w, "No upload session has this id and signature.")
+		return
+	case r.Header.Get("file_offset") != "0":
+		writeInvalidParameter(w, "Header file_offset must be 0: wabasim takes an upload in one piece.")
+		return
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(up.length)+1))
+	if err != nil || len(data) != up.length {
+		writeInvalidParameter(w, fmt.Sprintf("The upload must have exactly file_length (%d) bytes.", up.length))
+		return
+	}
+	handle := "4::" + base64.StdEncoding.EncodeToString([]byte(up.fileType)) + ":" + randomHex(24)
+	s.mu.Lock()
+	delete(s.uploads, id)
+	s.handles[handle] = upload{data: data, fileType: up.fileType}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]string{"h": handle})
 }
 
 // handleInbound injects a customer's message: it builds the envelope Meta
@@ -528,6 +739,12 @@ func writeProviderError(w http.ResponseWriter, err error) {
 func writeGraphError(w http.ResponseWriter, status, code int, message, details string) {
 	pe := waba.NewGraphError(status, code, message, details)
 	writeRaw(w, pe.HTTPStatus, pe.Raw)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails; it crashes the program instead.
+	return hex.EncodeToString(b)
 }
 
 func randomDigits(n int) string {

@@ -13,16 +13,21 @@ import (
 
 	"github.com/wamux/wamux/internal/accounts"
 	"github.com/wamux/wamux/internal/auth"
+	"github.com/wamux/wamux/internal/business"
 	"github.com/wamux/wamux/internal/config"
+	"github.com/wamux/wamux/internal/contacts"
 	"github.com/wamux/wamux/internal/fanout"
 	"github.com/wamux/wamux/internal/httpapi"
 	"github.com/wamux/wamux/internal/inbox"
 	"github.com/wamux/wamux/internal/media"
 	"github.com/wamux/wamux/internal/ownership"
+	"github.com/wamux/wamux/internal/plugins"
 	"github.com/wamux/wamux/internal/rules"
+	"github.com/wamux/wamux/internal/savedresponse"
 	"github.com/wamux/wamux/internal/storage"
 	"github.com/wamux/wamux/internal/waba"
 	"github.com/wamux/wamux/internal/webhooks"
+	"github.com/wamux/wamux/internal/ws"
 )
 
 // app is the wired-up process: the pool and the services over it.
@@ -66,7 +71,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, migrat
 	// needs the inbox, which needs the provider: close the loop through a.
 	a.provider, err = waba.New(waba.Config{
 		Name: cfg.Provider, URL: cfg.ProviderURL, Token: cfg.ProviderToken, PhoneNumberID: cfg.PhoneNumberID,
-		Logger: logger, Deliver: a.deliver,
+		WABAID: cfg.WABAID, Logger: logger, Deliver: a.deliver,
 	})
 	if err != nil {
 		pool.Close()
@@ -147,12 +152,28 @@ func (a *app) serve(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
+	hub, err := ws.NewHub(ws.Config{Pool: a.pool, Logger: a.logger, Auth: a.auth, Presenter: httpapi.NewPresenter(a.cfg.BaseURL, a.accounts),
+		Chats: a.inbox, QueueSize: a.cfg.WebsocketQueueSize, PingInterval: a.cfg.WebsocketPingInterval})
+	if err != nil {
+		return err
+	}
+	contactProviders, err := contacts.Open(a.cfg.ContactProviders, a.pool)
+	if err != nil {
+		return err
+	}
+	account, _ := a.provider.(waba.Account) // every provider waba.New returns is one
 	e, err := httpapi.New(httpapi.Deps{
 		Config: a.cfg, Logger: a.logger, Pool: a.pool, Auth: a.auth, Accounts: a.accounts,
 		Media: a.media, Inbox: a.inbox, Inbound: committer, Webhooks: a.webhooks,
 		FanoutMetrics: deliverers.Collectors(),
 		Ownership:     a.ownership,
 		Rules:         a.rules,
+		Websockets:    hub,
+		// Saved responses, templates, settings, contacts and plugins.
+		SavedResponses: savedresponse.New(a.pool),
+		Business:       business.New(account, a.logger),
+		Contacts:       contactProviders,
+		Plugins:        plugins.New(a.cfg.Plugins, nil, a.logger),
 	})
 	if err != nil {
 		return err
@@ -193,6 +214,13 @@ func (a *app) serve(ctx context.Context, ready func(addr string)) error {
 		close(engineDone)
 	}()
 	defer func() { stopEngine(); <-engineDone }()
+	// The websocket hub: after the HTTP drain (which does not wait for
+	// upgraded connections) it closes its clients with 1001, going away,
+	// before the pool closes.
+	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
+	hubDone := make(chan struct{})
+	go func() { hub.Run(hubCtx); close(hubDone) }()
+	defer func() { stopHub(); <-hubDone }()
 	if a.cfg.AppSecret == "" && a.cfg.InboundToken == "" {
 		a.logger.WarnContext(ctx, "the provider webhook accepts unsigned notifications: set WAMUX_APP_SECRET or WAMUX_INBOUND_TOKEN")
 	}

@@ -96,12 +96,15 @@ func (e BusinessVertical) Valid() bool {
 // Defines values for ContactProviderResultContactProviderType.
 const (
 	Google ContactProviderResultContactProviderType = "google"
+	Wamux  ContactProviderResultContactProviderType = "wamux"
 )
 
 // Valid indicates whether the value is a known member of the ContactProviderResultContactProviderType enum.
 func (e ContactProviderResultContactProviderType) Valid() bool {
 	switch e {
 	case Google:
+		return true
+	case Wamux:
 		return true
 	default:
 		return false
@@ -627,7 +630,7 @@ type ContactProviderResult struct {
 		// Name Name of the connected provider.
 		Name string `json:"name"`
 
-		// Type Kind of Contact Provider.
+		// Type Kind of Contact Provider: `wamux` is the built-in provider of wamux's own Persons.
 		Type ContactProviderResultContactProviderType `json:"type"`
 	} `json:"contact_provider"`
 	EmailAddresses []struct {
@@ -648,7 +651,7 @@ type ContactProviderResult struct {
 	} `json:"phone_numbers"`
 }
 
-// ContactProviderResultContactProviderType Kind of Contact Provider.
+// ContactProviderResultContactProviderType Kind of Contact Provider: `wamux` is the built-in provider of wamux's own Persons.
 type ContactProviderResultContactProviderType string
 
 // Empty An empty JSON object, `{}`.

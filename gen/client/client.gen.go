@@ -104,12 +104,15 @@ func (e BusinessVertical) Valid() bool {
 // Defines values for ContactProviderResultContactProviderType.
 const (
 	Google ContactProviderResultContactProviderType = "google"
+	Wamux  ContactProviderResultContactProviderType = "wamux"
 )
 
 // Valid indicates whether the value is a known member of the ContactProviderResultContactProviderType enum.
 func (e ContactProviderResultContactProviderType) Valid() bool {
 	switch e {
 	case Google:
+		return true
+	case Wamux:
 		return true
 	default:
 		return false
@@ -635,7 +638,7 @@ type ContactProviderResult struct {
 		// Name Name of the connected provider.
 		Name string `json:"name"`
 
-		// Type Kind of Contact Provider.
+		// Type Kind of Contact Provider: `wamux` is the built-in provider of wamux's own Persons.
 		Type ContactProviderResultContactProviderType `json:"type"`
 	} `json:"contact_provider"`
 	EmailAddresses []struct {
@@ -656,7 +659,7 @@ type ContactProviderResult struct {
 	} `json:"phone_numbers"`
 }
 
-// ContactProviderResultContactProviderType Kind of Contact Provider.
+// ContactProviderResultContactProviderType Kind of Contact Provider: `wamux` is the built-in provider of wamux's own Persons.
 type ContactProviderResultContactProviderType string
 
 // Empty An empty JSON object, `{}`.
@@ -5120,7 +5123,15 @@ type ClientInterface interface {
 	//
 	// Different Contact Providers paginate differently, so pages are addressed by an opaque
 	// `page_token`
-	// found in `next`: start without it and follow `next`.
+	// found in `next`: start without it and follow `next` (with the same `search`); `previous` is
+	// always `null`. `limit` defaults to 100.
+	//
+	// The Contact Providers are chosen by the server's configuration (`WAMUX_CONTACT_PROVIDERS`). The
+	// built-in one, `persons` (type `wamux`), offers wamux's own Persons: every customer who wrote to
+	// the number, named as WhatsApp reported them, with the number as `+` and the `wa_id` (labelled
+	// `WhatsApp`), in `wa_id` order. `search` matches the name, or the digits of a number written in
+	// any format (`+48 123-123` finds `48123123...`). It shows each caller only the Persons of the
+	// chats it may read, as `GET /api/v1/persons/` does.
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -5135,6 +5146,9 @@ type ClientInterface interface {
 	// efficient. Use it as little as possible, for example when a list of Persons is displayed and you
 	// want to update their names with Contact Provider data, or when a detailed view of one Person is
 	// displayed.
+	//
+	// `person` is `null` for a number wamux has not talked to, and for one whose chat the caller may
+	// not read (as `GET /api/v1/persons/{wa_id}/` would answer 404).
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -5766,6 +5780,10 @@ type ClientInterface interface {
 	// listed here because they depend on the plugin; see the related plugin's documentation for them
 	// and for the response). Unknown plugin types answer 404; plugins without public data answer 501.
 	//
+	// Plugins are installed by the server's configuration (`WAMUX_PLUGINS`), which names each plugin
+	// type and the URL of its public data; the plugin's JSON object is returned as `response`, and a
+	// plugin that cannot be reached or does not answer a JSON object answers 502.
+	//
 	// **Who may call it:** any authenticated user.
 	//
 	// Corresponds with GET /api/v1/plugins/{type}/public/ (the `GetPluginPublicData` operationId).
@@ -6013,7 +6031,8 @@ type ClientInterface interface {
 
 	// CreateSavedResponseWithBody Create a saved response
 	//
-	// Save a canned reply; `created_by` is the caller.
+	// Save a canned reply; `created_by` is the caller. `text` may not be blank and has at most 4096
+	// characters (the longest WhatsApp text message).
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -6024,7 +6043,8 @@ type ClientInterface interface {
 
 	// CreateSavedResponse Create a saved response
 	//
-	// Save a canned reply; `created_by` is the caller.
+	// Save a canned reply; `created_by` is the caller. `text` may not be blank and has at most 4096
+	// characters (the longest WhatsApp text message).
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -6035,7 +6055,8 @@ type ClientInterface interface {
 
 	// CreateSavedResponseWithFormdataBody Create a saved response
 	//
-	// Save a canned reply; `created_by` is the caller.
+	// Save a canned reply; `created_by` is the caller. `text` may not be blank and has at most 4096
+	// characters (the longest WhatsApp text message).
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -6247,7 +6268,8 @@ type ClientInterface interface {
 
 	// GetProfilePhoto Retrieve the profile photo
 	//
-	// Where to download the current profile photo.
+	// Where to download the current profile photo: the provider's URL (Meta's links expire after a
+	// while: read it again rather than storing it), or with the `sandbox` provider a `data:` URL.
 	//
 	// **Who may call it:** admins only (users of role `admin`).
 	//
@@ -6256,7 +6278,8 @@ type ClientInterface interface {
 
 	// UpdateProfilePhotoWithBody Update the profile photo
 	//
-	// Update Profile Photo - only available for admin Users.
+	// Update Profile Photo - only available for admin Users. The photo is a JPEG or PNG of at least
+	// 192x192 pixels and at most 5 MB; anything else answers 400 before the provider is asked.
 	//
 	// **Who may call it:** admins only (users of role `admin`).
 	//
@@ -6267,7 +6290,8 @@ type ClientInterface interface {
 
 	// UpdateProfilePhoto Update the profile photo
 	//
-	// Update Profile Photo - only available for admin Users.
+	// Update Profile Photo - only available for admin Users. The photo is a JPEG or PNG of at least
+	// 192x192 pixels and at most 5 MB; anything else answers 400 before the provider is asked.
 	//
 	// **Who may call it:** admins only (users of role `admin`).
 	//
@@ -6278,7 +6302,8 @@ type ClientInterface interface {
 
 	// UpdateProfilePhotoWithFormdataBody Update the profile photo
 	//
-	// Update Profile Photo - only available for admin Users.
+	// Update Profile Photo - only available for admin Users. The photo is a JPEG or PNG of at least
+	// 192x192 pixels and at most 5 MB; anything else answers 400 before the provider is asked.
 	//
 	// **Who may call it:** admins only (users of role `admin`).
 	//
@@ -6421,7 +6446,10 @@ type ClientInterface interface {
 	// ListTemplates List message templates
 	//
 	// List all your message templates, as kept by the WhatsApp Business API provider. Paginated with
-	// `limit` (default 100) and `offset`.
+	// `limit` (default 100) and `offset`. On the Cloud API templates belong to the WhatsApp Business
+	// Account, whose id the server must know (`WAMUX_WABA_ID`); without it the template operations
+	// answer 502 saying so. The sandbox provider starts with Meta's `hello_world` template and approves
+	// new ones after a moment.
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -6431,7 +6459,9 @@ type ClientInterface interface {
 	// CreateTemplateWithBody Create a message template
 	//
 	// Create a new message template; the provider submits it for review (`status` starts as
-	// `PENDING`).
+	// `PENDING`). `name` has 1 to 512 lowercase letters, digits and underscores (WhatsApp's rule), and
+	// `components` at least the BODY; the provider checks the rest and its refusals answer 400 with its
+	// message.
 	//
 	// Editing templates is not supported. To update one of your templates, delete the current template
 	// and then create a new one.
@@ -6449,7 +6479,9 @@ type ClientInterface interface {
 	// CreateTemplate Create a message template
 	//
 	// Create a new message template; the provider submits it for review (`status` starts as
-	// `PENDING`).
+	// `PENDING`). `name` has 1 to 512 lowercase letters, digits and underscores (WhatsApp's rule), and
+	// `components` at least the BODY; the provider checks the rest and its refusals answer 400 with its
+	// message.
 	//
 	// Editing templates is not supported. To update one of your templates, delete the current template
 	// and then create a new one.
@@ -6467,7 +6499,9 @@ type ClientInterface interface {
 	// CreateTemplateWithFormdataBody Create a message template
 	//
 	// Create a new message template; the provider submits it for review (`status` starts as
-	// `PENDING`).
+	// `PENDING`). `name` has 1 to 512 lowercase letters, digits and underscores (WhatsApp's rule), and
+	// `components` at least the BODY; the provider checks the rest and its refusals answer 400 with its
+	// message.
 	//
 	// Editing templates is not supported. To update one of your templates, delete the current template
 	// and then create a new one.
@@ -6804,7 +6838,10 @@ type ClientInterface interface {
 	// Works like the WhatsApp Business API `/v1/contacts` endpoint: verifies the given phone numbers
 	// by
 	// calling the WhatsApp Business API directly, and returns their WhatsApp IDs. Providers without a
-	// contacts endpoint (the Cloud API) answer 501.
+	// contacts endpoint (the Cloud API, Meta's as well as 360dialog's) answer 501: there, send to the
+	// number and a number that is not on WhatsApp makes the send fail. The `sandbox` provider answers
+	// at once (so `blocking` makes no difference): a number of 8 to 15 digits, not starting with 0, is
+	// `valid` with its digits as `wa_id`, anything else `invalid`.
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -6818,7 +6855,10 @@ type ClientInterface interface {
 	// Works like the WhatsApp Business API `/v1/contacts` endpoint: verifies the given phone numbers
 	// by
 	// calling the WhatsApp Business API directly, and returns their WhatsApp IDs. Providers without a
-	// contacts endpoint (the Cloud API) answer 501.
+	// contacts endpoint (the Cloud API, Meta's as well as 360dialog's) answer 501: there, send to the
+	// number and a number that is not on WhatsApp makes the send fail. The `sandbox` provider answers
+	// at once (so `blocking` makes no difference): a number of 8 to 15 digits, not starting with 0, is
+	// `valid` with its digits as `wa_id`, anything else `invalid`.
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -6832,7 +6872,10 @@ type ClientInterface interface {
 	// Works like the WhatsApp Business API `/v1/contacts` endpoint: verifies the given phone numbers
 	// by
 	// calling the WhatsApp Business API directly, and returns their WhatsApp IDs. Providers without a
-	// contacts endpoint (the Cloud API) answer 501.
+	// contacts endpoint (the Cloud API, Meta's as well as 360dialog's) answer 501: there, send to the
+	// number and a number that is not on WhatsApp makes the send fail. The `sandbox` provider answers
+	// at once (so `blocking` makes no difference): a number of 8 to 15 digits, not starting with 0, is
+	// `valid` with its digits as `wa_id`, anything else `invalid`.
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -7855,7 +7898,15 @@ func (c *Client) UpdateChatWithFormdataBody(ctx context.Context, waId string, bo
 //
 // Different Contact Providers paginate differently, so pages are addressed by an opaque
 // `page_token`
-// found in `next`: start without it and follow `next`.
+// found in `next`: start without it and follow `next` (with the same `search`); `previous` is
+// always `null`. `limit` defaults to 100.
+//
+// The Contact Providers are chosen by the server's configuration (`WAMUX_CONTACT_PROVIDERS`). The
+// built-in one, `persons` (type `wamux`), offers wamux's own Persons: every customer who wrote to
+// the number, named as WhatsApp reported them, with the number as `+` and the `wa_id` (labelled
+// `WhatsApp`), in `wa_id` order. `search` matches the name, or the digits of a number written in
+// any format (`+48 123-123` finds `48123123...`). It shows each caller only the Persons of the
+// chats it may read, as `GET /api/v1/persons/` does.
 //
 // **Who may call it:** any authenticated user.
 //
@@ -7880,6 +7931,9 @@ func (c *Client) ListContacts(ctx context.Context, params *ListContactsParams, r
 // efficient. Use it as little as possible, for example when a list of Persons is displayed and you
 // want to update their names with Contact Provider data, or when a detailed view of one Person is
 // displayed.
+//
+// `person` is `null` for a number wamux has not talked to, and for one whose chat the caller may
+// not read (as `GET /api/v1/persons/{wa_id}/` would answer 404).
 //
 // **Who may call it:** any authenticated user.
 //
@@ -8851,6 +8905,10 @@ func (c *Client) GetPerson(ctx context.Context, waId string, reqEditors ...Reque
 // listed here because they depend on the plugin; see the related plugin's documentation for them
 // and for the response). Unknown plugin types answer 404; plugins without public data answer 501.
 //
+// Plugins are installed by the server's configuration (`WAMUX_PLUGINS`), which names each plugin
+// type and the URL of its public data; the plugin's JSON object is returned as `response`, and a
+// plugin that cannot be reached or does not answer a JSON object answers 502.
+//
 // **Who may call it:** any authenticated user.
 //
 // Corresponds with GET /api/v1/plugins/{type}/public/ (the `GetPluginPublicData` operationId).
@@ -9308,7 +9366,8 @@ func (c *Client) ListSavedResponses(ctx context.Context, params *ListSavedRespon
 
 // CreateSavedResponseWithBody Create a saved response
 //
-// Save a canned reply; `created_by` is the caller.
+// Save a canned reply; `created_by` is the caller. `text` may not be blank and has at most 4096
+// characters (the longest WhatsApp text message).
 //
 // **Who may call it:** any authenticated user.
 //
@@ -9329,7 +9388,8 @@ func (c *Client) CreateSavedResponseWithBody(ctx context.Context, contentType st
 
 // CreateSavedResponse Create a saved response
 //
-// Save a canned reply; `created_by` is the caller.
+// Save a canned reply; `created_by` is the caller. `text` may not be blank and has at most 4096
+// characters (the longest WhatsApp text message).
 //
 // **Who may call it:** any authenticated user.
 //
@@ -9350,7 +9410,8 @@ func (c *Client) CreateSavedResponse(ctx context.Context, body CreateSavedRespon
 
 // CreateSavedResponseWithFormdataBody Create a saved response
 //
-// Save a canned reply; `created_by` is the caller.
+// Save a canned reply; `created_by` is the caller. `text` may not be blank and has at most 4096
+// characters (the longest WhatsApp text message).
 //
 // **Who may call it:** any authenticated user.
 //
@@ -9762,7 +9823,8 @@ func (c *Client) UpdateProfileAboutWithFormdataBody(ctx context.Context, body Up
 
 // GetProfilePhoto Retrieve the profile photo
 //
-// Where to download the current profile photo.
+// Where to download the current profile photo: the provider's URL (Meta's links expire after a
+// while: read it again rather than storing it), or with the `sandbox` provider a `data:` URL.
 //
 // **Who may call it:** admins only (users of role `admin`).
 //
@@ -9781,7 +9843,8 @@ func (c *Client) GetProfilePhoto(ctx context.Context, reqEditors ...RequestEdito
 
 // UpdateProfilePhotoWithBody Update the profile photo
 //
-// Update Profile Photo - only available for admin Users.
+// Update Profile Photo - only available for admin Users. The photo is a JPEG or PNG of at least
+// 192x192 pixels and at most 5 MB; anything else answers 400 before the provider is asked.
 //
 // **Who may call it:** admins only (users of role `admin`).
 //
@@ -9802,7 +9865,8 @@ func (c *Client) UpdateProfilePhotoWithBody(ctx context.Context, contentType str
 
 // UpdateProfilePhoto Update the profile photo
 //
-// Update Profile Photo - only available for admin Users.
+// Update Profile Photo - only available for admin Users. The photo is a JPEG or PNG of at least
+// 192x192 pixels and at most 5 MB; anything else answers 400 before the provider is asked.
 //
 // **Who may call it:** admins only (users of role `admin`).
 //
@@ -9823,7 +9887,8 @@ func (c *Client) UpdateProfilePhoto(ctx context.Context, body UpdateProfilePhoto
 
 // UpdateProfilePhotoWithFormdataBody Update the profile photo
 //
-// Update Profile Photo - only available for admin Users.
+// Update Profile Photo - only available for admin Users. The photo is a JPEG or PNG of at least
+// 192x192 pixels and at most 5 MB; anything else answers 400 before the provider is asked.
 //
 // **Who may call it:** admins only (users of role `admin`).
 //
@@ -10096,7 +10161,10 @@ func (c *Client) UpdateTagWithFormdataBody(ctx context.Context, id int, body Upd
 // ListTemplates List message templates
 //
 // List all your message templates, as kept by the WhatsApp Business API provider. Paginated with
-// `limit` (default 100) and `offset`.
+// `limit` (default 100) and `offset`. On the Cloud API templates belong to the WhatsApp Business
+// Account, whose id the server must know (`WAMUX_WABA_ID`); without it the template operations
+// answer 502 saying so. The sandbox provider starts with Meta's `hello_world` template and approves
+// new ones after a moment.
 //
 // **Who may call it:** any authenticated user.
 //
@@ -10116,7 +10184,9 @@ func (c *Client) ListTemplates(ctx context.Context, params *ListTemplatesParams,
 // CreateTemplateWithBody Create a message template
 //
 // Create a new message template; the provider submits it for review (`status` starts as
-// `PENDING`).
+// `PENDING`). `name` has 1 to 512 lowercase letters, digits and underscores (WhatsApp's rule), and
+// `components` at least the BODY; the provider checks the rest and its refusals answer 400 with its
+// message.
 //
 // Editing templates is not supported. To update one of your templates, delete the current template
 // and then create a new one.
@@ -10144,7 +10214,9 @@ func (c *Client) CreateTemplateWithBody(ctx context.Context, contentType string,
 // CreateTemplate Create a message template
 //
 // Create a new message template; the provider submits it for review (`status` starts as
-// `PENDING`).
+// `PENDING`). `name` has 1 to 512 lowercase letters, digits and underscores (WhatsApp's rule), and
+// `components` at least the BODY; the provider checks the rest and its refusals answer 400 with its
+// message.
 //
 // Editing templates is not supported. To update one of your templates, delete the current template
 // and then create a new one.
@@ -10172,7 +10244,9 @@ func (c *Client) CreateTemplate(ctx context.Context, body CreateTemplateJSONRequ
 // CreateTemplateWithFormdataBody Create a message template
 //
 // Create a new message template; the provider submits it for review (`status` starts as
-// `PENDING`).
+// `PENDING`). `name` has 1 to 512 lowercase letters, digits and underscores (WhatsApp's rule), and
+// `components` at least the BODY; the provider checks the rest and its refusals answer 400 with its
+// message.
 //
 // Editing templates is not supported. To update one of your templates, delete the current template
 // and then create a new one.
@@ -10729,7 +10803,10 @@ func (c *Client) SetUserPasswordWithFormdataBody(ctx context.Context, id int, bo
 // Works like the WhatsApp Business API `/v1/contacts` endpoint: verifies the given phone numbers
 // by
 // calling the WhatsApp Business API directly, and returns their WhatsApp IDs. Providers without a
-// contacts endpoint (the Cloud API) answer 501.
+// contacts endpoint (the Cloud API, Meta's as well as 360dialog's) answer 501: there, send to the
+// number and a number that is not on WhatsApp makes the send fail. The `sandbox` provider answers
+// at once (so `blocking` makes no difference): a number of 8 to 15 digits, not starting with 0, is
+// `valid` with its digits as `wa_id`, anything else `invalid`.
 //
 // **Who may call it:** any authenticated user.
 //
@@ -10753,7 +10830,10 @@ func (c *Client) CheckWabaContactsWithBody(ctx context.Context, contentType stri
 // Works like the WhatsApp Business API `/v1/contacts` endpoint: verifies the given phone numbers
 // by
 // calling the WhatsApp Business API directly, and returns their WhatsApp IDs. Providers without a
-// contacts endpoint (the Cloud API) answer 501.
+// contacts endpoint (the Cloud API, Meta's as well as 360dialog's) answer 501: there, send to the
+// number and a number that is not on WhatsApp makes the send fail. The `sandbox` provider answers
+// at once (so `blocking` makes no difference): a number of 8 to 15 digits, not starting with 0, is
+// `valid` with its digits as `wa_id`, anything else `invalid`.
 //
 // **Who may call it:** any authenticated user.
 //
@@ -10777,7 +10857,10 @@ func (c *Client) CheckWabaContacts(ctx context.Context, body CheckWabaContactsJS
 // Works like the WhatsApp Business API `/v1/contacts` endpoint: verifies the given phone numbers
 // by
 // calling the WhatsApp Business API directly, and returns their WhatsApp IDs. Providers without a
-// contacts endpoint (the Cloud API) answer 501.
+// contacts endpoint (the Cloud API, Meta's as well as 360dialog's) answer 501: there, send to the
+// number and a number that is not on WhatsApp makes the send fail. The `sandbox` provider answers
+// at once (so `blocking` makes no difference): a number of 8 to 15 digits, not starting with 0, is
+// `valid` with its digits as `wa_id`, anything else `invalid`.
 //
 // **Who may call it:** any authenticated user.
 //
@@ -16777,7 +16860,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Different Contact Providers paginate differently, so pages are addressed by an opaque
 	// `page_token`
-	// found in `next`: start without it and follow `next`.
+	// found in `next`: start without it and follow `next` (with the same `search`); `previous` is
+	// always `null`. `limit` defaults to 100.
+	//
+	// The Contact Providers are chosen by the server's configuration (`WAMUX_CONTACT_PROVIDERS`). The
+	// built-in one, `persons` (type `wamux`), offers wamux's own Persons: every customer who wrote to
+	// the number, named as WhatsApp reported them, with the number as `+` and the `wa_id` (labelled
+	// `WhatsApp`), in `wa_id` order. `search` matches the name, or the digits of a number written in
+	// any format (`+48 123-123` finds `48123123...`). It shows each caller only the Persons of the
+	// chats it may read, as `GET /api/v1/persons/` does.
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -16794,6 +16885,9 @@ type ClientWithResponsesInterface interface {
 	// efficient. Use it as little as possible, for example when a list of Persons is displayed and you
 	// want to update their names with Contact Provider data, or when a detailed view of one Person is
 	// displayed.
+	//
+	// `person` is `null` for a number wamux has not talked to, and for one whose chat the caller may
+	// not read (as `GET /api/v1/persons/{wa_id}/` would answer 404).
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -17451,6 +17545,10 @@ type ClientWithResponsesInterface interface {
 	// listed here because they depend on the plugin; see the related plugin's documentation for them
 	// and for the response). Unknown plugin types answer 404; plugins without public data answer 501.
 	//
+	// Plugins are installed by the server's configuration (`WAMUX_PLUGINS`), which names each plugin
+	// type and the URL of its public data; the plugin's JSON object is returned as `response`, and a
+	// plugin that cannot be reached or does not answer a JSON object answers 502.
+	//
 	// **Who may call it:** any authenticated user.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -17710,7 +17808,8 @@ type ClientWithResponsesInterface interface {
 
 	// CreateSavedResponseWithBodyWithResponse Create a saved response
 	//
-	// Save a canned reply; `created_by` is the caller.
+	// Save a canned reply; `created_by` is the caller. `text` may not be blank and has at most 4096
+	// characters (the longest WhatsApp text message).
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -17721,7 +17820,8 @@ type ClientWithResponsesInterface interface {
 
 	// CreateSavedResponseWithResponse Create a saved response
 	//
-	// Save a canned reply; `created_by` is the caller.
+	// Save a canned reply; `created_by` is the caller. `text` may not be blank and has at most 4096
+	// characters (the longest WhatsApp text message).
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -17732,7 +17832,8 @@ type ClientWithResponsesInterface interface {
 
 	// CreateSavedResponseWithFormdataBodyWithResponse Create a saved response
 	//
-	// Save a canned reply; `created_by` is the caller.
+	// Save a canned reply; `created_by` is the caller. `text` may not be blank and has at most 4096
+	// characters (the longest WhatsApp text message).
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -17952,7 +18053,8 @@ type ClientWithResponsesInterface interface {
 
 	// GetProfilePhotoWithResponse Retrieve the profile photo
 	//
-	// Where to download the current profile photo.
+	// Where to download the current profile photo: the provider's URL (Meta's links expire after a
+	// while: read it again rather than storing it), or with the `sandbox` provider a `data:` URL.
 	//
 	// **Who may call it:** admins only (users of role `admin`).
 	//
@@ -17963,7 +18065,8 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateProfilePhotoWithBodyWithResponse Update the profile photo
 	//
-	// Update Profile Photo - only available for admin Users.
+	// Update Profile Photo - only available for admin Users. The photo is a JPEG or PNG of at least
+	// 192x192 pixels and at most 5 MB; anything else answers 400 before the provider is asked.
 	//
 	// **Who may call it:** admins only (users of role `admin`).
 	//
@@ -17974,7 +18077,8 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateProfilePhotoWithResponse Update the profile photo
 	//
-	// Update Profile Photo - only available for admin Users.
+	// Update Profile Photo - only available for admin Users. The photo is a JPEG or PNG of at least
+	// 192x192 pixels and at most 5 MB; anything else answers 400 before the provider is asked.
 	//
 	// **Who may call it:** admins only (users of role `admin`).
 	//
@@ -17985,7 +18089,8 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateProfilePhotoWithFormdataBodyWithResponse Update the profile photo
 	//
-	// Update Profile Photo - only available for admin Users.
+	// Update Profile Photo - only available for admin Users. The photo is a JPEG or PNG of at least
+	// 192x192 pixels and at most 5 MB; anything else answers 400 before the provider is asked.
 	//
 	// **Who may call it:** admins only (users of role `admin`).
 	//
@@ -18134,7 +18239,10 @@ type ClientWithResponsesInterface interface {
 	// ListTemplatesWithResponse List message templates
 	//
 	// List all your message templates, as kept by the WhatsApp Business API provider. Paginated with
-	// `limit` (default 100) and `offset`.
+	// `limit` (default 100) and `offset`. On the Cloud API templates belong to the WhatsApp Business
+	// Account, whose id the server must know (`WAMUX_WABA_ID`); without it the template operations
+	// answer 502 saying so. The sandbox provider starts with Meta's `hello_world` template and approves
+	// new ones after a moment.
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -18146,7 +18254,9 @@ type ClientWithResponsesInterface interface {
 	// CreateTemplateWithBodyWithResponse Create a message template
 	//
 	// Create a new message template; the provider submits it for review (`status` starts as
-	// `PENDING`).
+	// `PENDING`). `name` has 1 to 512 lowercase letters, digits and underscores (WhatsApp's rule), and
+	// `components` at least the BODY; the provider checks the rest and its refusals answer 400 with its
+	// message.
 	//
 	// Editing templates is not supported. To update one of your templates, delete the current template
 	// and then create a new one.
@@ -18164,7 +18274,9 @@ type ClientWithResponsesInterface interface {
 	// CreateTemplateWithResponse Create a message template
 	//
 	// Create a new message template; the provider submits it for review (`status` starts as
-	// `PENDING`).
+	// `PENDING`). `name` has 1 to 512 lowercase letters, digits and underscores (WhatsApp's rule), and
+	// `components` at least the BODY; the provider checks the rest and its refusals answer 400 with its
+	// message.
 	//
 	// Editing templates is not supported. To update one of your templates, delete the current template
 	// and then create a new one.
@@ -18182,7 +18294,9 @@ type ClientWithResponsesInterface interface {
 	// CreateTemplateWithFormdataBodyWithResponse Create a message template
 	//
 	// Create a new message template; the provider submits it for review (`status` starts as
-	// `PENDING`).
+	// `PENDING`). `name` has 1 to 512 lowercase letters, digits and underscores (WhatsApp's rule), and
+	// `components` at least the BODY; the provider checks the rest and its refusals answer 400 with its
+	// message.
 	//
 	// Editing templates is not supported. To update one of your templates, delete the current template
 	// and then create a new one.
@@ -18531,7 +18645,10 @@ type ClientWithResponsesInterface interface {
 	// Works like the WhatsApp Business API `/v1/contacts` endpoint: verifies the given phone numbers
 	// by
 	// calling the WhatsApp Business API directly, and returns their WhatsApp IDs. Providers without a
-	// contacts endpoint (the Cloud API) answer 501.
+	// contacts endpoint (the Cloud API, Meta's as well as 360dialog's) answer 501: there, send to the
+	// number and a number that is not on WhatsApp makes the send fail. The `sandbox` provider answers
+	// at once (so `blocking` makes no difference): a number of 8 to 15 digits, not starting with 0, is
+	// `valid` with its digits as `wa_id`, anything else `invalid`.
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -18545,7 +18662,10 @@ type ClientWithResponsesInterface interface {
 	// Works like the WhatsApp Business API `/v1/contacts` endpoint: verifies the given phone numbers
 	// by
 	// calling the WhatsApp Business API directly, and returns their WhatsApp IDs. Providers without a
-	// contacts endpoint (the Cloud API) answer 501.
+	// contacts endpoint (the Cloud API, Meta's as well as 360dialog's) answer 501: there, send to the
+	// number and a number that is not on WhatsApp makes the send fail. The `sandbox` provider answers
+	// at once (so `blocking` makes no difference): a number of 8 to 15 digits, not starting with 0, is
+	// `valid` with its digits as `wa_id`, anything else `invalid`.
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -18559,7 +18679,10 @@ type ClientWithResponsesInterface interface {
 	// Works like the WhatsApp Business API `/v1/contacts` endpoint: verifies the given phone numbers
 	// by
 	// calling the WhatsApp Business API directly, and returns their WhatsApp IDs. Providers without a
-	// contacts endpoint (the Cloud API) answer 501.
+	// contacts endpoint (the Cloud API, Meta's as well as 360dialog's) answer 501: there, send to the
+	// number and a number that is not on WhatsApp makes the send fail. The `sandbox` provider answers
+	// at once (so `blocking` makes no difference): a number of 8 to 15 digits, not starting with 0, is
+	// `valid` with its digits as `wa_id`, anything else `invalid`.
 	//
 	// **Who may call it:** any authenticated user.
 	//
@@ -25959,7 +26082,15 @@ func (c *ClientWithResponses) UpdateChatWithFormdataBodyWithResponse(ctx context
 //
 // Different Contact Providers paginate differently, so pages are addressed by an opaque
 // `page_token`
-// found in `next`: start without it and follow `next`.
+// found in `next`: start without it and follow `next` (with the same `search`); `previous` is
+// always `null`. `limit` defaults to 100.
+//
+// The Contact Providers are chosen by the server's configuration (`WAMUX_CONTACT_PROVIDERS`). The
+// built-in one, `persons` (type `wamux`), offers wamux's own Persons: every customer who wrote to
+// the number, named as WhatsApp reported them, with the number as `+` and the `wa_id` (labelled
+// `WhatsApp`), in `wa_id` order. `search` matches the name, or the digits of a number written in
+// any format (`+48 123-123` finds `48123123...`). It shows each caller only the Persons of the
+// chats it may read, as `GET /api/v1/persons/` does.
 //
 // **Who may call it:** any authenticated user.
 //
@@ -25982,6 +26113,9 @@ func (c *ClientWithResponses) ListContactsWithResponse(ctx context.Context, para
 // efficient. Use it as little as possible, for example when a list of Persons is displayed and you
 // want to update their names with Contact Provider data, or when a detailed view of one Person is
 // displayed.
+//
+// `person` is `null` for a number wamux has not talked to, and for one whose chat the caller may
+// not read (as `GET /api/v1/persons/{wa_id}/` would answer 404).
 //
 // **Who may call it:** any authenticated user.
 //
@@ -26843,6 +26977,10 @@ func (c *ClientWithResponses) GetPersonWithResponse(ctx context.Context, waId st
 // listed here because they depend on the plugin; see the related plugin's documentation for them
 // and for the response). Unknown plugin types answer 404; plugins without public data answer 501.
 //
+// Plugins are installed by the server's configuration (`WAMUX_PLUGINS`), which names each plugin
+// type and the URL of its public data; the plugin's JSON object is returned as `response`, and a
+// plugin that cannot be reached or does not answer a JSON object answers 502.
+//
 // **Who may call it:** any authenticated user.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -27228,7 +27366,8 @@ func (c *ClientWithResponses) ListSavedResponsesWithResponse(ctx context.Context
 
 // CreateSavedResponseWithBodyWithResponse Create a saved response
 //
-// Save a canned reply; `created_by` is the caller.
+// Save a canned reply; `created_by` is the caller. `text` may not be blank and has at most 4096
+// characters (the longest WhatsApp text message).
 //
 // **Who may call it:** any authenticated user.
 //
@@ -27245,7 +27384,8 @@ func (c *ClientWithResponses) CreateSavedResponseWithBodyWithResponse(ctx contex
 
 // CreateSavedResponseWithResponse Create a saved response
 //
-// Save a canned reply; `created_by` is the caller.
+// Save a canned reply; `created_by` is the caller. `text` may not be blank and has at most 4096
+// characters (the longest WhatsApp text message).
 //
 // **Who may call it:** any authenticated user.
 //
@@ -27262,7 +27402,8 @@ func (c *ClientWithResponses) CreateSavedResponseWithResponse(ctx context.Contex
 
 // CreateSavedResponseWithFormdataBodyWithResponse Create a saved response
 //
-// Save a canned reply; `created_by` is the caller.
+// Save a canned reply; `created_by` is the caller. `text` may not be blank and has at most 4096
+// characters (the longest WhatsApp text message).
 //
 // **Who may call it:** any authenticated user.
 //
@@ -27602,7 +27743,8 @@ func (c *ClientWithResponses) UpdateProfileAboutWithFormdataBodyWithResponse(ctx
 
 // GetProfilePhotoWithResponse Retrieve the profile photo
 //
-// Where to download the current profile photo.
+// Where to download the current profile photo: the provider's URL (Meta's links expire after a
+// while: read it again rather than storing it), or with the `sandbox` provider a `data:` URL.
 //
 // **Who may call it:** admins only (users of role `admin`).
 //
@@ -27619,7 +27761,8 @@ func (c *ClientWithResponses) GetProfilePhotoWithResponse(ctx context.Context, r
 
 // UpdateProfilePhotoWithBodyWithResponse Update the profile photo
 //
-// Update Profile Photo - only available for admin Users.
+// Update Profile Photo - only available for admin Users. The photo is a JPEG or PNG of at least
+// 192x192 pixels and at most 5 MB; anything else answers 400 before the provider is asked.
 //
 // **Who may call it:** admins only (users of role `admin`).
 //
@@ -27636,7 +27779,8 @@ func (c *ClientWithResponses) UpdateProfilePhotoWithBodyWithResponse(ctx context
 
 // UpdateProfilePhotoWithResponse Update the profile photo
 //
-// Update Profile Photo - only available for admin Users.
+// Update Profile Photo - only available for admin Users. The photo is a JPEG or PNG of at least
+// 192x192 pixels and at most 5 MB; anything else answers 400 before the provider is asked.
 //
 // **Who may call it:** admins only (users of role `admin`).
 //
@@ -27653,7 +27797,8 @@ func (c *ClientWithResponses) UpdateProfilePhotoWithResponse(ctx context.Context
 
 // UpdateProfilePhotoWithFormdataBodyWithResponse Update the profile photo
 //
-// Update Profile Photo - only available for admin Users.
+// Update Profile Photo - only available for admin Users. The photo is a JPEG or PNG of at least
+// 192x192 pixels and at most 5 MB; anything else answers 400 before the provider is asked.
 //
 // **Who may call it:** admins only (users of role `admin`).
 //
@@ -27880,7 +28025,10 @@ func (c *ClientWithResponses) UpdateTagWithFormdataBodyWithResponse(ctx context.
 // ListTemplatesWithResponse List message templates
 //
 // List all your message templates, as kept by the WhatsApp Business API provider. Paginated with
-// `limit` (default 100) and `offset`.
+// `limit` (default 100) and `offset`. On the Cloud API templates belong to the WhatsApp Business
+// Account, whose id the server must know (`WAMUX_WABA_ID`); without it the template operations
+// answer 502 saying so. The sandbox provider starts with Meta's `hello_world` template and approves
+// new ones after a moment.
 //
 // **Who may call it:** any authenticated user.
 //
@@ -27898,7 +28046,9 @@ func (c *ClientWithResponses) ListTemplatesWithResponse(ctx context.Context, par
 // CreateTemplateWithBodyWithResponse Create a message template
 //
 // Create a new message template; the provider submits it for review (`status` starts as
-// `PENDING`).
+// `PENDING`). `name` has 1 to 512 lowercase letters, digits and underscores (WhatsApp's rule), and
+// `components` at least the BODY; the provider checks the rest and its refusals answer 400 with its
+// message.
 //
 // Editing templates is not supported. To update one of your templates, delete the current template
 // and then create a new one.
@@ -27922,7 +28072,9 @@ func (c *ClientWithResponses) CreateTemplateWithBodyWithResponse(ctx context.Con
 // CreateTemplateWithResponse Create a message template
 //
 // Create a new message template; the provider submits it for review (`status` starts as
-// `PENDING`).
+// `PENDING`). `name` has 1 to 512 lowercase letters, digits and underscores (WhatsApp's rule), and
+// `components` at least the BODY; the provider checks the rest and its refusals answer 400 with its
+// message.
 //
 // Editing templates is not supported. To update one of your templates, delete the current template
 // and then create a new one.
@@ -27946,7 +28098,9 @@ func (c *ClientWithResponses) CreateTemplateWithResponse(ctx context.Context, bo
 // CreateTemplateWithFormdataBodyWithResponse Create a message template
 //
 // Create a new message template; the provider submits it for review (`status` starts as
-// `PENDING`).
+// `PENDING`). `name` has 1 to 512 lowercase letters, digits and underscores (WhatsApp's rule), and
+// `components` at least the BODY; the provider checks the rest and its refusals answer 400 with its
+// message.
 //
 // Editing templates is not supported. To update one of your templates, delete the current template
 // and then create a new one.
@@ -28427,7 +28581,10 @@ func (c *ClientWithResponses) SetUserPasswordWithFormdataBodyWithResponse(ctx co
 // Works like the WhatsApp Business API `/v1/contacts` endpoint: verifies the given phone numbers
 // by
 // calling the WhatsApp Business API directly, and returns their WhatsApp IDs. Providers without a
-// contacts endpoint (the Cloud API) answer 501.
+// contacts endpoint (the Cloud API, Meta's as well as 360dialog's) answer 501: there, send to the
+// number and a number that is not on WhatsApp makes the send fail. The `sandbox` provider answers
+// at once (so `blocking` makes no difference): a number of 8 to 15 digits, not starting with 0, is
+// `valid` with its digits as `wa_id`, anything else `invalid`.
 //
 // **Who may call it:** any authenticated user.
 //
@@ -28447,7 +28604,10 @@ func (c *ClientWithResponses) CheckWabaContactsWithBodyWithResponse(ctx context.
 // Works like the WhatsApp Business API `/v1/contacts` endpoint: verifies the given phone numbers
 // by
 // calling the WhatsApp Business API directly, and returns their WhatsApp IDs. Providers without a
-// contacts endpoint (the Cloud API) answer 501.
+// contacts endpoint (the Cloud API, Meta's as well as 360dialog's) answer 501: there, send to the
+// number and a number that is not on WhatsApp makes the send fail. The `sandbox` provider answers
+// at once (so `blocking` makes no difference): a number of 8 to 15 digits, not starting with 0, is
+// `valid` with its digits as `wa_id`, anything else `invalid`.
 //
 // **Who may call it:** any authenticated user.
 //
@@ -28467,7 +28627,10 @@ func (c *ClientWithResponses) CheckWabaContactsWithResponse(ctx context.Context,
 // Works like the WhatsApp Business API `/v1/contacts` endpoint: verifies the given phone numbers
 // by
 // calling the WhatsApp Business API directly, and returns their WhatsApp IDs. Providers without a
-// contacts endpoint (the Cloud API) answer 501.
+// contacts endpoint (the Cloud API, Meta's as well as 360dialog's) answer 501: there, send to the
+// number and a number that is not on WhatsApp makes the send fail. The `sandbox` provider answers
+// at once (so `blocking` makes no difference): a number of 8 to 15 digits, not starting with 0, is
+// `valid` with its digits as `wa_id`, anything else `invalid`.
 //
 // **Who may call it:** any authenticated user.
 //

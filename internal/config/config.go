@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -59,6 +60,18 @@ type Config struct {
 	ProviderToken string
 	// PhoneNumberID is the Cloud API phone number id (WAMUX_PHONE_NUMBER_ID).
 	PhoneNumberID string
+	// WABAID is the WhatsApp Business Account id (WAMUX_WABA_ID), which owns
+	// the message templates: the Cloud API's template operations need it.
+	WABAID string
+	// ContactProviders are the Contact Providers GET /api/v1/contacts/
+	// asks, by name (WAMUX_CONTACT_PROVIDERS, comma-separated; "persons",
+	// wamux's own persons, is the only built-in one and the default; "none"
+	// connects none).
+	ContactProviders []string
+	// Plugins maps each installed plugin type to the URL of its public data
+	// (WAMUX_PLUGINS: "type=url,type2=url2"; a type without "=url" is
+	// installed without public data).
+	Plugins map[string]string
 	// AppSecret checks X-Hub-Signature-256 on inbound webhooks when set
 	// (WAMUX_APP_SECRET).
 	AppSecret string
@@ -88,6 +101,14 @@ type Config struct {
 	// TrustProxy makes the client address come from X-Forwarded-For
 	// (WAMUX_TRUST_PROXY); only set it behind a proxy you control.
 	TrustProxy bool
+	// WebsocketQueueSize is how many frames may wait for one websocket
+	// client; a client that lets more pile up is disconnected
+	// (WAMUX_WS_QUEUE_SIZE).
+	WebsocketQueueSize int
+	// WebsocketPingInterval is how often websocket clients are pinged; one
+	// that does not answer within the interval is disconnected
+	// (WAMUX_WS_PING_INTERVAL).
+	WebsocketPingInterval time.Duration
 }
 
 // Development reports whether wamux runs in development mode.
@@ -124,15 +145,25 @@ func Parse(getenv func(string) string) (Config, error) {
 		ProviderURL:         p.str("WAMUX_PROVIDER_URL", ""),
 		ProviderToken:       p.str("WAMUX_PROVIDER_TOKEN", ""),
 		PhoneNumberID:       p.str("WAMUX_PHONE_NUMBER_ID", ""),
+		WABAID:              p.str("WAMUX_WABA_ID", ""),
+		ContactProviders:    p.list("WAMUX_CONTACT_PROVIDERS", "persons"),
+		Plugins:             p.plugins("WAMUX_PLUGINS"),
 		AppSecret:           p.str("WAMUX_APP_SECRET", ""),
 		VerifyToken:         p.str("WAMUX_VERIFY_TOKEN", ""),
 		InboundToken:        p.str("WAMUX_INBOUND_TOKEN", ""),
 	}
 	c.WebhookAllowPrivate = p.boolean("WAMUX_WEBHOOK_ALLOW_PRIVATE", c.Env == "development")
+	c.WebsocketQueueSize = p.integer("WAMUX_WS_QUEUE_SIZE", 256)
+	c.WebsocketPingInterval = p.duration("WAMUX_WS_PING_INTERVAL", 30*time.Second)
 	switch c.Provider {
 	case "sandbox", "cloud", "360dialog":
 	default:
 		p.fail("WAMUX_PROVIDER", "must be sandbox, cloud or 360dialog")
+	}
+	for _, name := range c.ContactProviders {
+		if name != "persons" {
+			p.fail("WAMUX_CONTACT_PROVIDERS", fmt.Sprintf("names an unknown contact provider %q (known: persons, or none)", name))
+		}
 	}
 	if c.Env != "development" && c.Env != "production" {
 		p.fail("WAMUX_ENV", "must be development or production")
@@ -159,6 +190,12 @@ func Parse(getenv func(string) string) (Config, error) {
 		// to a slow database round trip.
 		p.fail("WAMUX_WEBHOOK_LEASE_TTL", "must be at least 3s")
 	}
+	if c.WebsocketQueueSize < 1 || c.WebsocketQueueSize > 65536 {
+		p.fail("WAMUX_WS_QUEUE_SIZE", "must be between 1 and 65536")
+	}
+	if c.WebsocketPingInterval < time.Second {
+		p.fail("WAMUX_WS_PING_INTERVAL", "must be at least 1s")
+	}
 	if c.LoginBurst < 1 {
 		p.fail("WAMUX_LOGIN_BURST", "must be at least 1")
 	}
@@ -184,6 +221,47 @@ func (p *parser) str(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// list reads a comma-separated list; "none" is the empty list.
+func (p *parser) list(name, def string) []string {
+	out := []string{}
+	raw := p.str(name, def)
+	if raw == "none" {
+		return out
+	}
+	for _, item := range strings.Split(raw, ",") {
+		if item = strings.TrimSpace(item); item != "" && !slices.Contains(out, item) {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// plugins reads "type=url,type2" pairs: the public-data URL of each
+// installed plugin type, "" for a type without public data.
+func (p *parser) plugins(name string) map[string]string {
+	out := map[string]string{}
+	for _, item := range p.list(name, "none") {
+		typ, target, _ := strings.Cut(item, "=")
+		typ, target = strings.TrimSpace(typ), strings.TrimSpace(target)
+		if typ == "" || strings.ContainsAny(typ, "/?#") {
+			p.fail(name, fmt.Sprintf("has an entry %q without a plugin type", item))
+			continue
+		}
+		if _, dup := out[typ]; dup {
+			p.fail(name, fmt.Sprintf("names plugin %q twice", typ))
+			continue
+		}
+		if target != "" {
+			if u, err := url.Parse(target); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				p.fail(name, fmt.Sprintf("gives plugin %q a URL that is not an absolute http(s) URL", typ))
+				continue
+			}
+		}
+		out[typ] = target
+	}
+	return out
 }
 
 func (p *parser) integer(name string, def int) int {

@@ -26,13 +26,18 @@ import (
 	"github.com/wamux/wamux"
 	"github.com/wamux/wamux/internal/accounts"
 	"github.com/wamux/wamux/internal/auth"
+	"github.com/wamux/wamux/internal/business"
 	"github.com/wamux/wamux/internal/config"
+	"github.com/wamux/wamux/internal/contacts"
 	"github.com/wamux/wamux/internal/dbtest"
 	"github.com/wamux/wamux/internal/httpapi"
 	"github.com/wamux/wamux/internal/inbox"
 	"github.com/wamux/wamux/internal/media"
 	"github.com/wamux/wamux/internal/ownership"
+	"github.com/wamux/wamux/internal/plugins"
 	"github.com/wamux/wamux/internal/rules"
+	"github.com/wamux/wamux/internal/savedresponse"
+	"github.com/wamux/wamux/internal/waba"
 	"github.com/wamux/wamux/internal/webhooks"
 )
 
@@ -130,11 +135,26 @@ func newEnv(t testing.TB, opts ...option) *env {
 	e.inbox = inbox.New(inbox.Config{Pool: pool, Media: e.media, Provider: cloud, Logger: logger})
 	e.rules = rules.New(rules.Config{Pool: pool, Logger: logger, AllowPrivate: true, Presenter: httpapi.NewPresenter(cfg.BaseURL, e.accounts),
 		Assigner: ownership.New(ownership.Config{Pool: pool, Presenter: httpapi.NewPresenter(cfg.BaseURL, e.accounts)})})
+	// The account half of the provider (templates, profile, contacts
+	// check) is the one the configuration names: the sandbox unless an
+	// option points WAMUX_PROVIDER and WAMUX_PROVIDER_URL at a fake.
+	account, err := waba.New(waba.Config{Name: cfg.Provider, URL: cfg.ProviderURL, Token: cfg.ProviderToken,
+		PhoneNumberID: cfg.PhoneNumberID, WABAID: cfg.WABAID, Logger: logger})
+	require.NoError(t, err)
+	if c, ok := account.(io.Closer); ok {
+		t.Cleanup(func() { _ = c.Close() })
+	}
+	contactProviders, err := contacts.Open(cfg.ContactProviders, pool)
+	require.NoError(t, err)
 	h, err := httpapi.New(httpapi.Deps{Config: cfg, Logger: logger, Pool: pool, Auth: a, Accounts: e.accounts,
 		Inbox: e.inbox, Inbound: e.inbox, Media: e.media,
-		Rules:     e.rules,
-		Webhooks:  webhooks.New(webhooks.Config{Pool: pool, Logger: logger, AllowPrivate: true}),
-		Ownership: ownership.New(ownership.Config{Pool: pool, Presenter: httpapi.NewPresenter(cfg.BaseURL, e.accounts)})})
+		Rules:          e.rules,
+		Webhooks:       webhooks.New(webhooks.Config{Pool: pool, Logger: logger, AllowPrivate: true}),
+		Ownership:      ownership.New(ownership.Config{Pool: pool, Presenter: httpapi.NewPresenter(cfg.BaseURL, e.accounts)}),
+		SavedResponses: savedresponse.New(pool),
+		Business:       business.New(account.(waba.Account), logger),
+		Contacts:       contactProviders,
+		Plugins:        plugins.New(cfg.Plugins, nil, logger)})
 	require.NoError(t, err)
 	e.srv = httptest.NewServer(h)
 	t.Cleanup(e.srv.Close)

@@ -19,13 +19,18 @@ import (
 	"github.com/wamux/wamux/gen/api"
 	"github.com/wamux/wamux/internal/accounts"
 	"github.com/wamux/wamux/internal/auth"
+	"github.com/wamux/wamux/internal/business"
 	"github.com/wamux/wamux/internal/config"
+	"github.com/wamux/wamux/internal/contacts"
 	"github.com/wamux/wamux/internal/docs"
 	"github.com/wamux/wamux/internal/inbox"
 	"github.com/wamux/wamux/internal/media"
 	"github.com/wamux/wamux/internal/ownership"
+	"github.com/wamux/wamux/internal/plugins"
 	"github.com/wamux/wamux/internal/rules"
+	"github.com/wamux/wamux/internal/savedresponse"
 	"github.com/wamux/wamux/internal/webhooks"
+	"github.com/wamux/wamux/internal/ws"
 )
 
 // Deps are what the HTTP layer needs from the rest of wamux.
@@ -44,6 +49,16 @@ type Deps struct {
 	Rules *rules.Service
 	// Webhooks manages the per-user WABA Webhooks (internal/fanout delivers them).
 	Webhooks *webhooks.Service
+	// SavedResponses keeps the saved responses; nil makes one over Pool.
+	SavedResponses *savedresponse.Service
+	// Business manages the account at the provider: templates, the
+	// business profile and the contacts check. Nil answers 502 (no
+	// provider).
+	Business *business.Service
+	// Contacts asks the connected Contact Providers; nil connects none.
+	Contacts *contacts.Service
+	// Plugins serves the installed plugins' public data; nil installs none.
+	Plugins *plugins.Service
 	// FanoutMetrics are the webhook deliverers' metrics (fanout.Engine's
 	// Collectors; the engine runs beside the server), served at /metrics.
 	FanoutMetrics []prometheus.Collector
@@ -53,6 +68,9 @@ type Deps struct {
 	// Registry receives the HTTP metrics and is served at /metrics; nil
 	// makes a new one.
 	Registry *prometheus.Registry
+	// Websockets serves GET /ws/ (its Run runs beside the server); its
+	// metrics are served at /metrics. Nil answers upgrades 503.
+	Websockets *ws.Hub
 }
 
 // Server implements api.StrictServerInterface. Each resource's operations
@@ -68,8 +86,14 @@ type Server struct {
 	inbox    *inbox.Service
 	webhooks *webhooks.Service
 	inbound  Ingester
-	throttle auth.Throttle
-	metrics  *metrics
+	// savedResponses, business, contacts and plugins serve the resources
+	// named so.
+	savedResponses *savedresponse.Service
+	business       *business.Service
+	contacts       *contacts.Service
+	plugins        *plugins.Service
+	throttle       auth.Throttle
+	metrics        *metrics
 	// strictRoutes are the "METHOD /path/:param/" routes of the strict
 	// server, whose decoding failures answer 400 (see errorBody).
 	strictRoutes map[string]bool
@@ -79,6 +103,8 @@ type Server struct {
 	ownership *ownership.Service
 	// rules serves the rule engine's rules and configuration.
 	rules *rules.Service
+	// websockets serves GET /ws/.
+	websockets *ws.Hub
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -90,27 +116,48 @@ func New(d Deps) (*echo.Echo, error) {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
+	if d.SavedResponses == nil {
+		d.SavedResponses = savedresponse.New(d.Pool)
+	}
+	if d.Business == nil {
+		d.Business = business.New(nil, d.Logger)
+	}
+	if d.Contacts == nil {
+		d.Contacts = contacts.New()
+	}
+	if d.Plugins == nil {
+		d.Plugins = plugins.New(nil, nil, d.Logger)
+	}
 	s := &Server{
-		Presenter: NewPresenter(d.Config.BaseURL, d.Accounts),
-		cfg:       d.Config,
-		logger:    d.Logger,
-		pool:      d.Pool,
-		auth:      d.Auth,
-		accounts:  d.Accounts,
-		media:     d.Media,
-		inbox:     d.Inbox,
-		ownership: d.Ownership,
-		rules:     d.Rules,
-		webhooks:  d.Webhooks,
-		inbound:   d.Inbound,
-		throttle:  auth.Throttle{Burst: d.Config.LoginBurst, Window: d.Config.LoginWindow},
-		metrics:   newMetrics(reg),
-		registry:  reg,
+		Presenter:      NewPresenter(d.Config.BaseURL, d.Accounts),
+		cfg:            d.Config,
+		logger:         d.Logger,
+		pool:           d.Pool,
+		auth:           d.Auth,
+		accounts:       d.Accounts,
+		media:          d.Media,
+		inbox:          d.Inbox,
+		ownership:      d.Ownership,
+		rules:          d.Rules,
+		webhooks:       d.Webhooks,
+		savedResponses: d.SavedResponses,
+		business:       d.Business,
+		contacts:       d.Contacts,
+		plugins:        d.Plugins,
+		inbound:        d.Inbound,
+		throttle:       auth.Throttle{Burst: d.Config.LoginBurst, Window: d.Config.LoginWindow},
+		metrics:        newMetrics(reg),
+		registry:       reg,
+
+		websockets: d.Websockets,
 	}
 	if d.Rules != nil {
 		reg.MustRegister(d.Rules.Collectors()...)
 	}
 	reg.MustRegister(d.FanoutMetrics...)
+	if d.Websockets != nil {
+		reg.MustRegister(d.Websockets.Collectors()...)
+	}
 	spec, err := api.GetSwagger()
 	if err != nil {
 		return nil, fmt.Errorf("load embedded spec: %w", err)
@@ -170,6 +217,10 @@ func New(d Deps) (*echo.Echo, error) {
 	// are gone from the embedded spec, so the validator skips this route:
 	// getMedia authenticates itself; see media.go.
 	e.GET("/api/v1/media/:id/", s.getMedia)
+	// Replaces the strict server's GET /ws/: the upgrade takes over the
+	// connection. The validator lets it through (no parameters, no
+	// security: the token comes in the first message); see websocket.go.
+	e.GET("/ws/", s.connectWebsocket)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))

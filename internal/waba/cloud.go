@@ -15,6 +15,10 @@ type CloudConfig struct {
 	BaseURL string
 	// PhoneNumberID is the business number's id.
 	PhoneNumberID string
+	// WABAID is the WhatsApp Business Account's id, which owns the
+	// message templates; without it the template operations answer
+	// ErrNotConfigured.
+	WABAID string
 	// Token is the system user's access token, sent as a bearer token.
 	Token string
 	// HTTPClient sends the requests; nil means a new client. Its redirect
@@ -29,7 +33,10 @@ type CloudConfig struct {
 }
 
 // cloud is Meta's Cloud API.
-type cloud struct{ *graphAPI }
+type cloud struct {
+	*graphAPI
+	templates *cloudTemplates
+}
 
 // NewCloud returns the provider for Meta's Cloud API. It sends
 // POST {base}/{phone_number_id}/messages and /media with the bearer token,
@@ -37,6 +44,11 @@ type cloud struct{ *graphAPI }
 // URL it names with the same token. Redirects are followed only within one
 // host, so the token never travels to a host nobody named. An invalid
 // BaseURL is reported by every call.
+//
+// It is also an Account: message templates at
+// {base}/{waba_id}/message_templates, the business profile at
+// {base}/{phone_number_id}/whatsapp_business_profile and profile photos
+// through {base}/app/uploads (see profile.go and cloud_templates.go).
 func NewCloud(cfg CloudConfig) Provider {
 	g := newGraphAPI("cloud", cfg.BaseURL, DefaultCloudBaseURL, cfg.HTTPClient, cfg.Timeout, cfg.MediaTimeout)
 	token := cfg.Token
@@ -53,7 +65,12 @@ func NewCloud(cfg CloudConfig) Provider {
 		}
 		return u.String(), nil
 	}
-	return cloud{g}
+	g.profileURL = g.endpoint(cfg.PhoneNumberID, "whatsapp_business_profile")
+	// "app" names the app of the access token, so no app id is needed.
+	g.uploadSessionURL = g.endpoint("app", "uploads")
+	// The Resumable Upload API takes the token in its own scheme.
+	g.uploadAuthorize = func(h http.Header) { h.Set("Authorization", "OAuth "+token) }
+	return cloud{graphAPI: g, templates: &cloudTemplates{wabaID: cfg.WABAID}}
 }
 
 // Name implements Provider.

@@ -34,6 +34,11 @@ type d360 struct{ *graphAPI }
 // POST {base}/messages and /media with the D360-API-KEY header, and
 // downloads media by looking up GET {base}/{media_id}, then fetching the
 // URL it names through 360dialog (see below).
+//
+// It is also an Account: message templates at {base}/v1/configs/templates
+// (360dialog's own template API, which answers in its own shape), the
+// business profile at {base}/whatsapp_business_profile and profile photos
+// through {base}/uploads (see profile.go and d360_templates.go).
 func NewD360(cfg D360Config) Provider {
 	g := newGraphAPI("360dialog", cfg.BaseURL, DefaultD360BaseURL, cfg.HTTPClient, cfg.Timeout, cfg.MediaTimeout)
 	key := cfg.APIKey
@@ -55,6 +60,9 @@ func NewD360(cfg D360Config) Provider {
 		u.Scheme, u.Host, u.User = g.base.Scheme, g.base.Host, nil
 		return u.String(), nil
 	}
+	g.profileURL = g.endpoint("whatsapp_business_profile")
+	g.uploadSessionURL = g.endpoint("uploads")
+	g.uploadAuthorize = g.authorize
 	return d360{g}
 }
 

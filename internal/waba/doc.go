@@ -4,6 +4,9 @@
 // shows, with top-level `contacts`, `messages`, `statuses`), verifies their
 // authenticity, and talks to the provider through one Provider interface
 // implemented for Meta's Cloud API, 360dialog and an in-process sandbox.
+// The same three implement Account, the management half: message
+// templates, the business profile with its "about" text and photo, and
+// the contacts check.
 //
 // The sandbox and cmd/wabasim, the standalone fake provider, build their
 // webhook bodies with the same helpers (BuildInboundEnvelope,

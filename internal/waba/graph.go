@@ -52,6 +52,12 @@ type graphAPI struct {
 	mediaInfoURL func(mediaID string) string
 	// downloadURL turns the URL of a media lookup into the one to GET.
 	downloadURL func(raw string) (string, error)
+	// profileURL is the number's whatsapp_business_profile edge.
+	profileURL string
+	// uploadSessionURL starts a Resumable Upload session (profile photos);
+	// uploadAuthorize sets the credentials of the upload's data request.
+	uploadSessionURL string
+	uploadAuthorize  func(http.Header)
 }
 
 func newGraphAPI(name, baseURL, defaultBase string, client *http.Client, timeout, mediaTimeout time.Duration) *graphAPI {
@@ -280,6 +286,12 @@ type response struct {
 // do sends one request within timeout and reads at most limit bytes of
 // the answer. A non-2xx answer is a *ProviderError.
 func (g *graphAPI) do(ctx context.Context, timeout time.Duration, method, target, contentType string, body []byte, limit int64) (response, error) {
+	return g.doWith(ctx, timeout, method, target, contentType, body, limit, g.authorize)
+}
+
+// doWith is do with the credentials (and any other headers) set by
+// headers instead of g.authorize.
+func (g *graphAPI) doWith(ctx context.Context, timeout time.Duration, method, target, contentType string, body []byte, limit int64, headers func(http.Header)) (response, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var r io.Reader
@@ -294,8 +306,8 @@ func (g *graphAPI) do(ctx context.Context, timeout time.Duration, method, target
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	if g.authorize != nil {
-		g.authorize(req.Header)
+	if headers != nil {
+		headers(req.Header)
 	}
 	res, err := g.client.Do(req)
 	if err != nil {
@@ -331,6 +343,9 @@ func parseProviderError(status int, body []byte) *ProviderError {
 			ErrorData struct {
 				Details string `json:"details"`
 			} `json:"error_data"`
+			// The Graph API explains refusals of account management
+			// (templates, profile) to people here rather than in details.
+			UserMessage string `json:"error_user_msg"`
 		} `json:"error"`
 		Errors []struct {
 			Code    int    `json:"code"`
@@ -347,7 +362,11 @@ func parseProviderError(status int, body []byte) *ProviderError {
 	switch {
 	case graph.Error != nil && (graph.Error.Message != "" || graph.Error.Code != 0):
 		pe.Code = graph.Error.Code
-		pe.Message = joinDetails(graph.Error.Message, graph.Error.ErrorData.Details)
+		details := graph.Error.ErrorData.Details
+		if details == "" {
+			details = graph.Error.UserMessage
+		}
+		pe.Message = joinDetails(graph.Error.Message, details)
 	case len(graph.Errors) > 0:
 		pe.Code = graph.Errors[0].Code
 		pe.Message = joinDetails(graph.Errors[0].Title, graph.Errors[0].Details)

@@ -27,6 +27,10 @@ type Config struct {
 	// (WAMUX_PHONE_NUMBER_ID); 360dialog does not need it, the sandbox
 	// uses it in its envelopes.
 	PhoneNumberID string
+	// WABAID is the WhatsApp Business Account id (WAMUX_WABA_ID), which
+	// the Cloud API's template operations need; the sandbox uses it in its
+	// envelopes.
+	WABAID string
 	// Deliver is the sandbox's route into wamux's inbound path.
 	Deliver func(ctx context.Context, body []byte) error
 	// Logger is the sandbox's logger.
@@ -42,7 +46,8 @@ type Config struct {
 
 // New returns the provider cfg names, after validating its settings. All
 // problems are reported at once. The sandbox is returned as a *Sandbox, so
-// callers can assert it to reach InboundText and Close.
+// callers can assert it to reach InboundText and Close. Every provider New
+// returns is also an Account.
 func New(cfg Config) (Provider, error) {
 	name := strings.TrimSpace(cfg.Name)
 	var errs []error
@@ -61,7 +66,7 @@ func New(cfg Config) (Provider, error) {
 			Deliver:  cfg.Deliver,
 			Delay:    cfg.SandboxDelay,
 			Logger:   cfg.Logger,
-			Business: Business{PhoneNumberID: cfg.PhoneNumberID},
+			Business: Business{PhoneNumberID: cfg.PhoneNumberID, WABAID: cfg.WABAID},
 		}), nil
 	case "cloud":
 		if cfg.Token == "" {
@@ -76,6 +81,7 @@ func New(cfg Config) (Provider, error) {
 		return NewCloud(CloudConfig{
 			BaseURL:       cfg.URL,
 			PhoneNumberID: cfg.PhoneNumberID,
+			WABAID:        cfg.WABAID,
 			Token:         cfg.Token,
 			HTTPClient:    cfg.HTTPClient,
 			Timeout:       cfg.Timeout,
@@ -100,3 +106,10 @@ func New(cfg Config) (Provider, error) {
 		return nil, errors.Join(errs...)
 	}
 }
+
+// The HTTP providers and the sandbox manage the account too.
+var (
+	_ Account = cloud{}
+	_ Account = d360{}
+	_ Account = (*Sandbox)(nil)
+)

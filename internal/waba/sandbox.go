@@ -71,6 +71,9 @@ type Sandbox struct {
 	media      map[string]sandboxMedia
 	mediaOrder []string
 	mediaBytes int64
+
+	// account is the in-memory business account (sandbox_account.go).
+	account *sandboxAccount
 }
 
 type sandboxMedia struct {
@@ -103,11 +106,12 @@ func NewSandbox(cfg SandboxConfig) *Sandbox {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Sandbox{
-		cfg:    cfg,
-		logger: logger.With("provider", "sandbox"),
-		ctx:    ctx,
-		cancel: cancel,
-		media:  map[string]sandboxMedia{},
+		cfg:     cfg,
+		logger:  logger.With("provider", "sandbox"),
+		ctx:     ctx,
+		cancel:  cancel,
+		media:   map[string]sandboxMedia{},
+		account: newSandboxAccount(),
 	}
 }
 
