@@ -7,7 +7,8 @@
 -- trip and one executor run instead of five): their persons upserted, the
 -- messages inserted idempotently on the provider's id, each chat created or
 -- moved to its newest message (forward only: messages can arrive out of
--- order), an event appended for every message really inserted, in id
+-- order) with its incoming_count raised by the messages inserted, an event
+-- appended for every message really inserted, in id
 -- order, and the statuses that were waiting for these messages taken out
 -- of message_statuses_pending and returned, for the caller to apply (a
 -- statement cannot update rows it inserts itself).
@@ -36,12 +37,18 @@ WITH people AS (
     ON CONFLICT (wamid) DO NOTHING
     RETURNING id, wamid, chat_wa_id, ts
 ), chat_heads AS (
-    INSERT INTO chats AS c (wa_id, last_message_id, last_message_at)
-    SELECT h.chat_wa_id, h.id, h.ts
-    FROM (SELECT DISTINCT ON (n.chat_wa_id) n.chat_wa_id, n.id, n.ts FROM ins n ORDER BY n.chat_wa_id, n.ts DESC, n.id DESC) h
+    INSERT INTO chats AS c (wa_id, last_message_id, last_message_at, incoming_count)
+    SELECT h.chat_wa_id, h.id, h.ts, h.n
+    FROM (SELECT DISTINCT ON (n.chat_wa_id) n.chat_wa_id, n.id, n.ts, count(*) OVER (PARTITION BY n.chat_wa_id) AS n
+          FROM ins n ORDER BY n.chat_wa_id, n.ts DESC, n.id DESC) h
     ORDER BY h.chat_wa_id
-    ON CONFLICT (wa_id) DO UPDATE SET last_message_id = excluded.last_message_id, last_message_at = excluded.last_message_at, updated_at = now()
-    WHERE c.last_message_at IS NULL OR (excluded.last_message_at, excluded.last_message_id) >= (c.last_message_at, c.last_message_id)
+    ON CONFLICT (wa_id) DO UPDATE SET
+        last_message_id = CASE WHEN c.last_message_at IS NULL OR (excluded.last_message_at, excluded.last_message_id) >= (c.last_message_at, c.last_message_id)
+                               THEN excluded.last_message_id ELSE c.last_message_id END,
+        last_message_at = CASE WHEN c.last_message_at IS NULL OR (excluded.last_message_at, excluded.last_message_id) >= (c.last_message_at, c.last_message_id)
+                               THEN excluded.last_message_at ELSE c.last_message_at END,
+        incoming_count  = c.incoming_count + excluded.incoming_count,
+        updated_at      = now()
 ), logged AS (
     INSERT INTO events (kind, chat_wa_id, message_id, payload)
     SELECT 'incoming_message', n.chat_wa_id, n.id, i.event_payload

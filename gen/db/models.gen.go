@@ -29,6 +29,7 @@ type Chat struct {
 	LastMessageAt   *time.Time
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
+	IncomingCount   int64
 }
 
 type ChatAssignmentEvent struct {

@@ -21,24 +21,33 @@ func (q *Queries) MessageCountAll(ctx context.Context) (int64, error) {
 	return count, err
 }
 
-const messagesPruneOldest = `-- name: MessagesPruneOldest :execrows
-DELETE FROM messages
-WHERE id IN (
-    SELECT m.id FROM messages m
-    WHERE NOT EXISTS (SELECT 1 FROM chats c WHERE c.last_message_id = m.id)
-    ORDER BY m.ts, m.id
-    LIMIT $1
+const messagesPruneOldest = `-- name: MessagesPruneOldest :one
+WITH gone AS (
+    DELETE FROM messages
+    WHERE id IN (
+        SELECT m.id FROM messages m
+        WHERE NOT EXISTS (SELECT 1 FROM chats c WHERE c.last_message_id = m.id)
+        ORDER BY m.ts, m.id
+        LIMIT $1
+    )
+    RETURNING chat_wa_id, from_us
+), recounted AS (
+    UPDATE chats c SET incoming_count = c.incoming_count - g.n
+    FROM (SELECT chat_wa_id, count(*) AS n FROM gone WHERE NOT from_us GROUP BY chat_wa_id) g
+    WHERE c.wa_id = g.chat_wa_id
 )
+SELECT count(*) FROM gone
 `
 
 // Deletes up to @batch of the oldest messages, never a chat's newest one
-// (chats_last_message_id_idx makes the NOT EXISTS a probe).
+// (chats_last_message_id_idx makes the NOT EXISTS a probe), lowers the
+// chats' incoming_count by their incoming messages deleted, and returns how
+// many it deleted.
 func (q *Queries) MessagesPruneOldest(ctx context.Context, batch int32) (int64, error) {
-	result, err := q.db.Exec(ctx, messagesPruneOldest, batch)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
+	row := q.db.QueryRow(ctx, messagesPruneOldest, batch)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
 }
 
 const pendingStatusesPrune = `-- name: PendingStatusesPrune :execrows

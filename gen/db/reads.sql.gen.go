@@ -70,9 +70,9 @@ func (q *Queries) ChatExists(ctx context.Context, waID string) (bool, error) {
 const chatGet = `-- name: ChatGet :one
 SELECT c.wa_id, c.assigned_user_id, c.assigned_group_id, c.last_message_id,
        p.profile_name, p.waba_payload AS person_payload, p.initials, p.last_message_at AS person_last_message_at,
-       (SELECT count(*) FROM messages m
-         WHERE m.chat_wa_id = c.wa_id AND NOT m.from_us
-           AND m.ts > coalesce(rm.received_until, '-infinity'::timestamptz))::bigint AS new_messages
+       (CASE WHEN rm.received_until IS NULL THEN c.incoming_count
+             ELSE (SELECT count(*) FROM messages m
+                    WHERE m.chat_wa_id = c.wa_id AND NOT m.from_us AND m.ts > rm.received_until) END)::bigint AS new_messages
 FROM chats c
 JOIN persons p ON p.wa_id = c.wa_id
 LEFT JOIN received_marks rm ON rm.user_id = $1::bigint AND rm.chat_wa_id = c.wa_id
@@ -127,9 +127,9 @@ const chatPage = `-- name: ChatPage :many
 
 SELECT pg.wa_id, pg.assigned_user_id, pg.assigned_group_id,
        pg.profile_name, pg.person_payload, pg.initials, pg.person_last_message_at,
-       (SELECT count(*) FROM messages m
-         WHERE m.chat_wa_id = pg.wa_id AND NOT m.from_us
-           AND m.ts > coalesce(rm.received_until, '-infinity'::timestamptz))::bigint AS new_messages,
+       (CASE WHEN rm.received_until IS NULL THEN pg.incoming_count
+             ELSE (SELECT count(*) FROM messages m
+                    WHERE m.chat_wa_id = pg.wa_id AND NOT m.from_us AND m.ts > rm.received_until) END)::bigint AS new_messages,
        lm.id AS last_id, lm.wamid AS last_wamid, lm.from_us AS last_from_us, lm.sender_id AS last_sender_id,
        lm.waba_payload AS last_payload, lm.context AS last_context, lm.sent_at AS last_sent_at,
        lm.delivered_at AS last_delivered_at, lm.read_at AS last_read_at, lm.failed_at AS last_failed_at,
@@ -158,7 +158,7 @@ SELECT pg.wa_id, pg.assigned_user_id, pg.assigned_group_id,
                  OR EXISTS (SELECT 1 FROM messages sm WHERE sm.chat_wa_id = c.wa_id AND sm.body_text ILIKE $6))
           LIMIT $7::bigint) counted)::bigint AS total
 FROM (
-    SELECT c.wa_id, c.assigned_user_id, c.assigned_group_id, c.last_message_id, c.last_message_at,
+    SELECT c.wa_id, c.assigned_user_id, c.assigned_group_id, c.last_message_id, c.last_message_at, c.incoming_count,
            p.profile_name, p.waba_payload AS person_payload, p.initials, p.last_message_at AS person_last_message_at
     FROM chats c
     JOIN persons p ON p.wa_id = c.wa_id

@@ -30,7 +30,7 @@ func seedSearchable(t *testing.T, e *env, n int) {
 		FROM generate_series(1, $1) i`, n)
 	require.NoError(t, err)
 	_, err = e.pool.Exec(ctx, `
-		UPDATE chats c SET last_message_id = m.id, last_message_at = m.ts
+		UPDATE chats c SET last_message_id = m.id, last_message_at = m.ts, incoming_count = 1
 		FROM messages m WHERE m.chat_wa_id = c.wa_id AND c.wa_id LIKE '1777%'`)
 	require.NoError(t, err)
 }

@@ -614,13 +614,15 @@ func (s *seeder) statuses(row []any, ts int64) {
 }
 
 // linkLastMessages points each new chat at its newest message, the way the
-// inbound path keeps it (ts, then id, newest first).
+// inbound path keeps it (ts, then id, newest first), and counts its
+// incoming messages (chats.incoming_count).
 func (s *seeder) linkLastMessages(ctx context.Context, waIDs []string) error {
 	t := time.Now()
 	for lo := 0; lo < len(waIDs); lo += copyBatch {
 		chunk := waIDs[lo:min(lo+copyBatch, len(waIDs))]
 		_, err := s.pool.Exec(ctx, `
-UPDATE chats c SET last_message_id = l.id, last_message_at = l.ts, updated_at = l.ts
+UPDATE chats c SET last_message_id = l.id, last_message_at = l.ts, updated_at = l.ts,
+    incoming_count = (SELECT count(*) FROM messages m WHERE m.chat_wa_id = w.wa_id AND NOT m.from_us)
 FROM unnest($1::text[]) AS w(wa_id)
 CROSS JOIN LATERAL (
     SELECT m.id, m.ts FROM messages m WHERE m.chat_wa_id = w.wa_id ORDER BY m.ts DESC, m.id DESC LIMIT 1

@@ -44,10 +44,12 @@ func TestSeedFillsAConsistentInbox(t *testing.T) {
 	}
 	q("SELECT count(*) FROM messages", &msgs)
 	q("SELECT count(*) FROM messages WHERE NOT from_us", &inbound)
-	// Every chat points at its newest message, as the inbound path keeps it.
+	// Every chat points at its newest message and counts its incoming ones,
+	// as the inbound path keeps them.
 	q(`SELECT count(*) FROM chats c WHERE c.last_message_id IS DISTINCT FROM
 	     (SELECT id FROM messages m WHERE m.chat_wa_id = c.wa_id ORDER BY ts DESC, id DESC LIMIT 1)
-	     OR c.last_message_at IS DISTINCT FROM (SELECT max(ts) FROM messages m WHERE m.chat_wa_id = c.wa_id)`, &chatsOff)
+	     OR c.last_message_at IS DISTINCT FROM (SELECT max(ts) FROM messages m WHERE m.chat_wa_id = c.wa_id)
+	     OR c.incoming_count <> (SELECT count(*) FROM messages m WHERE m.chat_wa_id = c.wa_id AND NOT m.from_us)`, &chatsOff)
 	q("SELECT count(*) FROM chats WHERE last_message_id IS NULL", &withoutLast)
 	q("SELECT count(*) FROM messages WHERE failed_at IS NOT NULL AND status_errors IS NULL", &failedWithoutErrors)
 	q("SELECT count(*) FROM messages WHERE read_at < delivered_at OR (NOT from_us AND sent_at IS NOT NULL)", &readBeforeDelivered)
