@@ -16,12 +16,18 @@
 -- message's person and chat, inserted here too, satisfy them. Persons and
 -- chats arrive sorted by wa_id, so concurrent writers lock each table's
 -- rows in the same order (a deadlock between the tables is retried: see
--- internal/inbox, ingestOn). @wamids holds no duplicates. A zero
--- sender_id and a JSON null context stand for NULL, as in MessagesInsert.
-WITH people AS (
+-- internal/inbox, ingestOn). @wamids holds no duplicates. A JSON null
+-- context stands for NULL, as in MessagesInsert. An event carries the
+-- provider's message as sent: @raws holds it where it differs from the
+-- stored payload (media re-pointed to wamux), JSON null elsewhere; and the
+-- sender's contact object when the notification had one (@has_contacts),
+-- which is then the person's payload.
+WITH senders AS (
+    SELECT unnest(@person_wa_ids::text[]) AS wa_id, unnest(@profile_names::text[]) AS profile_name, unnest(@person_payloads::jsonb[]) AS waba_payload, unnest(@initials::text[]) AS initials, unnest(@last_message_ats::timestamptz[]) AS last_message_at, unnest(@has_contacts::boolean[]) AS has_contact
+), people AS (
     INSERT INTO persons AS p (wa_id, profile_name, waba_payload, initials, last_message_at)
     SELECT x.wa_id, x.profile_name, x.waba_payload, x.initials, x.last_message_at
-    FROM (SELECT unnest(@person_wa_ids::text[]) AS wa_id, unnest(@profile_names::text[]) AS profile_name, unnest(@person_payloads::jsonb[]) AS waba_payload, unnest(@initials::text[]) AS initials, unnest(@last_message_ats::timestamptz[]) AS last_message_at) AS x
+    FROM senders x
     ON CONFLICT (wa_id) DO UPDATE SET
         profile_name    = CASE WHEN excluded.profile_name <> '' THEN excluded.profile_name ELSE p.profile_name END,
         waba_payload    = CASE WHEN excluded.waba_payload <> '{}'::jsonb THEN excluded.waba_payload ELSE p.waba_payload END,
@@ -30,7 +36,7 @@ WITH people AS (
         updated_at      = now()
     WHERE excluded.profile_name <> '' OR excluded.last_message_at IS NOT NULL
 ), input AS (
-    SELECT unnest(@wamids::text[]) AS wamid, unnest(@chat_wa_ids::text[]) AS chat_wa_id, unnest(@types::text[]) AS type, unnest(@payloads::jsonb[]) AS waba_payload, nullif(unnest(@contexts::jsonb[]), 'null'::jsonb) AS context, unnest(@body_texts::text[]) AS body_text, unnest(@tss::timestamptz[]) AS ts, unnest(@event_payloads::jsonb[]) AS event_payload
+    SELECT unnest(@wamids::text[]) AS wamid, unnest(@chat_wa_ids::text[]) AS chat_wa_id, unnest(@types::text[]) AS type, unnest(@payloads::jsonb[]) AS waba_payload, nullif(unnest(@contexts::jsonb[]), 'null'::jsonb) AS context, unnest(@body_texts::text[]) AS body_text, unnest(@tss::timestamptz[]) AS ts, nullif(unnest(@raws::jsonb[]), 'null'::jsonb) AS raw
 ), ins AS (
     INSERT INTO messages (wamid, chat_wa_id, from_us, type, waba_payload, context, body_text, ts)
     SELECT i.wamid, i.chat_wa_id, false, i.type, i.waba_payload, i.context, i.body_text, i.ts FROM input i
@@ -51,8 +57,10 @@ WITH people AS (
         updated_at      = now()
 ), logged AS (
     INSERT INTO events (kind, chat_wa_id, message_id, payload)
-    SELECT 'incoming_message', n.chat_wa_id, n.id, i.event_payload
-    FROM ins n JOIN input i ON i.wamid = n.wamid
+    SELECT 'incoming_message', n.chat_wa_id, n.id,
+           jsonb_build_object('contact', CASE WHEN x.has_contact THEN x.waba_payload ELSE 'null'::jsonb END,
+                              'message', coalesce(i.raw, i.waba_payload))
+    FROM ins n JOIN input i ON i.wamid = n.wamid JOIN senders x ON x.wa_id = n.chat_wa_id
     ORDER BY n.id
 )
 DELETE FROM message_statuses_pending sp

@@ -203,10 +203,12 @@ func (q *Queries) MessageStatusesApply(ctx context.Context, arg MessageStatusesA
 
 const messagesIngest = `-- name: MessagesIngest :many
 
-WITH people AS (
+WITH senders AS (
+    SELECT unnest($1::text[]) AS wa_id, unnest($2::text[]) AS profile_name, unnest($3::jsonb[]) AS waba_payload, unnest($4::text[]) AS initials, unnest($5::timestamptz[]) AS last_message_at, unnest($6::boolean[]) AS has_contact
+), people AS (
     INSERT INTO persons AS p (wa_id, profile_name, waba_payload, initials, last_message_at)
     SELECT x.wa_id, x.profile_name, x.waba_payload, x.initials, x.last_message_at
-    FROM (SELECT unnest($1::text[]) AS wa_id, unnest($2::text[]) AS profile_name, unnest($3::jsonb[]) AS waba_payload, unnest($4::text[]) AS initials, unnest($5::timestamptz[]) AS last_message_at) AS x
+    FROM senders x
     ON CONFLICT (wa_id) DO UPDATE SET
         profile_name    = CASE WHEN excluded.profile_name <> '' THEN excluded.profile_name ELSE p.profile_name END,
         waba_payload    = CASE WHEN excluded.waba_payload <> '{}'::jsonb THEN excluded.waba_payload ELSE p.waba_payload END,
@@ -215,7 +217,7 @@ WITH people AS (
         updated_at      = now()
     WHERE excluded.profile_name <> '' OR excluded.last_message_at IS NOT NULL
 ), input AS (
-    SELECT unnest($6::text[]) AS wamid, unnest($7::text[]) AS chat_wa_id, unnest($8::text[]) AS type, unnest($9::jsonb[]) AS waba_payload, nullif(unnest($10::jsonb[]), 'null'::jsonb) AS context, unnest($11::text[]) AS body_text, unnest($12::timestamptz[]) AS ts, unnest($13::jsonb[]) AS event_payload
+    SELECT unnest($7::text[]) AS wamid, unnest($8::text[]) AS chat_wa_id, unnest($9::text[]) AS type, unnest($10::jsonb[]) AS waba_payload, nullif(unnest($11::jsonb[]), 'null'::jsonb) AS context, unnest($12::text[]) AS body_text, unnest($13::timestamptz[]) AS ts, nullif(unnest($14::jsonb[]), 'null'::jsonb) AS raw
 ), ins AS (
     INSERT INTO messages (wamid, chat_wa_id, from_us, type, waba_payload, context, body_text, ts)
     SELECT i.wamid, i.chat_wa_id, false, i.type, i.waba_payload, i.context, i.body_text, i.ts FROM input i
@@ -236,8 +238,10 @@ WITH people AS (
         updated_at      = now()
 ), logged AS (
     INSERT INTO events (kind, chat_wa_id, message_id, payload)
-    SELECT 'incoming_message', n.chat_wa_id, n.id, i.event_payload
-    FROM ins n JOIN input i ON i.wamid = n.wamid
+    SELECT 'incoming_message', n.chat_wa_id, n.id,
+           jsonb_build_object('contact', CASE WHEN x.has_contact THEN x.waba_payload ELSE 'null'::jsonb END,
+                              'message', coalesce(i.raw, i.waba_payload))
+    FROM ins n JOIN input i ON i.wamid = n.wamid JOIN senders x ON x.wa_id = n.chat_wa_id
     ORDER BY n.id
 )
 DELETE FROM message_statuses_pending sp
@@ -251,6 +255,7 @@ type MessagesIngestParams struct {
 	PersonPayloads []json.RawMessage
 	Initials       []string
 	LastMessageAts []time.Time
+	HasContacts    []bool
 	Wamids         []string
 	ChatWaIds      []string
 	Types          []string
@@ -258,7 +263,7 @@ type MessagesIngestParams struct {
 	Contexts       []json.RawMessage
 	BodyTexts      []string
 	Tss            []time.Time
-	EventPayloads  []json.RawMessage
+	Raws           []json.RawMessage
 }
 
 type MessagesIngestRow struct {
@@ -284,8 +289,12 @@ type MessagesIngestRow struct {
 // message's person and chat, inserted here too, satisfy them. Persons and
 // chats arrive sorted by wa_id, so concurrent writers lock each table's
 // rows in the same order (a deadlock between the tables is retried: see
-// internal/inbox, ingestOn). @wamids holds no duplicates. A zero
-// sender_id and a JSON null context stand for NULL, as in MessagesInsert.
+// internal/inbox, ingestOn). @wamids holds no duplicates. A JSON null
+// context stands for NULL, as in MessagesInsert. An event carries the
+// provider's message as sent: @raws holds it where it differs from the
+// stored payload (media re-pointed to wamux), JSON null elsewhere; and the
+// sender's contact object when the notification had one (@has_contacts),
+// which is then the person's payload.
 func (q *Queries) MessagesIngest(ctx context.Context, arg MessagesIngestParams) ([]MessagesIngestRow, error) {
 	rows, err := q.db.Query(ctx, messagesIngest,
 		arg.PersonWaIds,
@@ -293,6 +302,7 @@ func (q *Queries) MessagesIngest(ctx context.Context, arg MessagesIngestParams) 
 		arg.PersonPayloads,
 		arg.Initials,
 		arg.LastMessageAts,
+		arg.HasContacts,
 		arg.Wamids,
 		arg.ChatWaIds,
 		arg.Types,
@@ -300,7 +310,7 @@ func (q *Queries) MessagesIngest(ctx context.Context, arg MessagesIngestParams) 
 		arg.Contexts,
 		arg.BodyTexts,
 		arg.Tss,
-		arg.EventPayloads,
+		arg.Raws,
 	)
 	if err != nil {
 		return nil, err

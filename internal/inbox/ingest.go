@@ -292,7 +292,9 @@ func (s *Service) ingestMessages(ctx context.Context, q *db.Queries, n *waba.Not
 			continue // a provider retry grouped with its original: one row, one event
 		}
 		seen[m.ID] = true
-		payload := m.Raw
+		// raw is the event's message where it differs from the payload
+		// stored; JSON null: the same.
+		payload, raw := m.Raw, json.RawMessage("null")
 		if m.Media != nil && m.Media.ID != "" && s.media != nil {
 			id, err := s.media.EnsureInbound(ctx, q, m.Media.ID, m.Media.MimeType, m.Media.SHA256, m.Media.Filename)
 			if err != nil {
@@ -302,14 +304,7 @@ func (s *Service) ingestMessages(ctx context.Context, q *db.Queries, n *waba.Not
 			if payload, err = linkMedia(m.Raw, m.Type, id.String(), s.media.URL(id)); err != nil {
 				return false, fmt.Errorf("link media of %s: %w", m.ID, err)
 			}
-		}
-		var contact json.RawMessage = []byte("null")
-		if c, ok := contacts[m.From]; ok {
-			contact = c.Raw
-		}
-		event, err := json.Marshal(map[string]json.RawMessage{"contact": contact, "message": m.Raw})
-		if err != nil {
-			return false, fmt.Errorf("event of %s: %w", m.ID, err)
+			raw = m.Raw
 		}
 		p.Wamids = append(p.Wamids, m.ID)
 		p.ChatWaIds = append(p.ChatWaIds, m.From)
@@ -318,7 +313,7 @@ func (s *Service) ingestMessages(ctx context.Context, q *db.Queries, n *waba.Not
 		p.Contexts = append(p.Contexts, orNull(m.Context))
 		p.BodyTexts = append(p.BodyTexts, m.Text)
 		p.Tss = append(p.Tss, posix(m.Timestamp))
-		p.EventPayloads = append(p.EventPayloads, event)
+		p.Raws = append(p.Raws, raw)
 	}
 	waiting, err := q.MessagesIngest(ctx, p)
 	if err != nil {
@@ -358,8 +353,9 @@ func addPersons(p *db.MessagesIngestParams, n *waba.Notification, contacts map[s
 	sort.Strings(ids)
 	for _, id := range ids {
 		c, ok := contacts[id]
+		ok = ok && len(c.Raw) > 0
 		payload := json.RawMessage(`{}`)
-		if ok && len(c.Raw) > 0 {
+		if ok {
 			payload = c.Raw
 		}
 		p.PersonWaIds = append(p.PersonWaIds, id)
@@ -367,6 +363,7 @@ func addPersons(p *db.MessagesIngestParams, n *waba.Notification, contacts map[s
 		p.PersonPayloads = append(p.PersonPayloads, payload)
 		p.Initials = append(p.Initials, Initials(c.ProfileName))
 		p.LastMessageAts = append(p.LastMessageAts, posix(latest[id]))
+		p.HasContacts = append(p.HasContacts, ok)
 	}
 }
 
