@@ -40,6 +40,8 @@ type app struct {
 	provider waba.Provider
 	media    *media.Service
 	inbox    *inbox.Service
+	// readPool keeps generic plans for the inbox's reads that suit them.
+	readPool *pgxpool.Pool
 	webhooks *webhooks.Service
 	// webhookAllowPrivate lets webhooks reach private addresses.
 	webhookAllowPrivate bool
@@ -82,7 +84,13 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, migrat
 		pool.Close()
 		return nil, err
 	}
-	a.inbox = inbox.New(inbox.Config{Pool: pool, Media: a.media, Provider: a.provider, Logger: logger})
+	// The chats list's most common statement keeps its generic plan on
+	// connections of its own (inbox.Config.GenericPool).
+	if a.readPool, err = storage.OpenGeneric(ctx, cfg.DatabaseURL, 4); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	a.inbox = inbox.New(inbox.Config{Pool: pool, GenericPool: a.readPool, Media: a.media, Provider: a.provider, Logger: logger})
 	a.ownership = ownership.New(ownership.Config{Pool: pool, Presenter: httpapi.NewPresenter(cfg.BaseURL, a.accounts)})
 	a.webhookAllowPrivate = cfg.WebhookAllowPrivate
 	a.webhooks = webhooks.New(webhooks.Config{Pool: pool, Logger: logger, AllowPrivate: a.webhookAllowPrivate})
@@ -105,6 +113,9 @@ func (a *app) close() {
 		if err := c.Close(); err != nil {
 			a.logger.Warn("close provider", "error", err)
 		}
+	}
+	if a.readPool != nil {
+		a.readPool.Close()
 	}
 	a.pool.Close()
 }

@@ -299,6 +299,137 @@ func (q *Queries) ChatPage(ctx context.Context, arg ChatPageParams) ([]ChatPageR
 	return items, nil
 }
 
+const chatPageAll = `-- name: ChatPageAll :many
+SELECT pg.wa_id, pg.assigned_user_id, pg.assigned_group_id,
+       pg.profile_name, pg.person_payload, pg.initials, pg.person_last_message_at,
+       (CASE WHEN rm.received_until IS NULL THEN pg.incoming_count
+             ELSE (SELECT count(*) FROM messages m
+                    WHERE m.chat_wa_id = pg.wa_id AND NOT m.from_us AND m.ts > rm.received_until) END)::bigint AS new_messages,
+       lm.id AS last_id, lm.wamid AS last_wamid, lm.from_us AS last_from_us, lm.sender_id AS last_sender_id,
+       lm.waba_payload AS last_payload, lm.context AS last_context, lm.sent_at AS last_sent_at,
+       lm.delivered_at AS last_delivered_at, lm.read_at AS last_read_at, lm.failed_at AS last_failed_at,
+       lm.status_errors AS last_status_errors, lm.ts AS last_ts,
+       coalesce(lm.from_us OR lm.ts <= coalesce(rm.received_until, '-infinity'::timestamptz), false)::boolean AS last_received,
+       su.username AS sender_username, su.first_name AS sender_first_name, su.last_name AS sender_last_name,
+       su.email AS sender_email, su.role AS sender_role,
+       (SELECT coalesce(jsonb_agg(jsonb_build_object('tagging_id', mt.id, 'id', t.id, 'name', t.name,
+                                                     'color', t.web_inbox_color, 'extra', mt.extra) ORDER BY mt.id), '[]')
+          FROM message_taggings mt JOIN tags t ON t.id = mt.tag_id
+         WHERE mt.message_id = lm.id)::jsonb AS last_tags,
+       (SELECT coalesce(jsonb_agg(jsonb_build_object('tagging_id', ct.id, 'id', t.id, 'name', t.name,
+                                                     'color', t.web_inbox_color, 'extra', ct.extra) ORDER BY ct.id), '[]')
+          FROM chat_taggings ct JOIN tags t ON t.id = ct.tag_id
+         WHERE ct.chat_wa_id = pg.wa_id)::jsonb AS tags,
+       (SELECT count(*) FROM chats)::bigint AS total
+FROM (
+    SELECT c.wa_id, c.assigned_user_id, c.assigned_group_id, c.last_message_id, c.last_message_at, c.incoming_count,
+           p.profile_name, p.waba_payload AS person_payload, p.initials, p.last_message_at AS person_last_message_at
+    FROM chats c
+    JOIN persons p ON p.wa_id = c.wa_id
+    ORDER BY c.last_message_at DESC NULLS LAST, c.wa_id
+    LIMIT $2 OFFSET $1
+) pg
+LEFT JOIN received_marks rm ON rm.user_id = $3::bigint AND rm.chat_wa_id = pg.wa_id
+LEFT JOIN messages lm ON lm.id = pg.last_message_id
+LEFT JOIN users su ON su.id = lm.sender_id
+ORDER BY pg.last_message_at DESC NULLS LAST, pg.wa_id
+`
+
+type ChatPageAllParams struct {
+	Off    int32
+	Lim    int32
+	UserID int64
+}
+
+type ChatPageAllRow struct {
+	WaID                string
+	AssignedUserID      *int64
+	AssignedGroupID     *int64
+	ProfileName         string
+	PersonPayload       json.RawMessage
+	Initials            string
+	PersonLastMessageAt *time.Time
+	NewMessages         int64
+	LastID              *int64
+	LastWamid           *string
+	LastFromUs          *bool
+	LastSenderID        *int64
+	LastPayload         json.RawMessage
+	LastContext         json.RawMessage
+	LastSentAt          *time.Time
+	LastDeliveredAt     *time.Time
+	LastReadAt          *time.Time
+	LastFailedAt        *time.Time
+	LastStatusErrors    json.RawMessage
+	LastTs              *time.Time
+	LastReceived        bool
+	SenderUsername      *string
+	SenderFirstName     *string
+	SenderLastName      *string
+	SenderEmail         *string
+	SenderRole          *string
+	LastTags            json.RawMessage
+	Tags                json.RawMessage
+	Total               int64
+}
+
+// ChatPage for its most common call: a viewer who reads every chat (read
+// level all), no filter, no search: the inbox's first screen, an admin's or
+// a bot's. Without the catch-all filters, one generic plan is right for
+// every call (the index on last_message_at, the page's rows only), so
+// internal/inbox runs it on connections that keep generic plans: planning
+// ChatPage again for every call took 7-8 ms of its ~12 ms. The columns are
+// ChatPage's, in the same order (the rows convert to ChatPageRow).
+func (q *Queries) ChatPageAll(ctx context.Context, arg ChatPageAllParams) ([]ChatPageAllRow, error) {
+	rows, err := q.db.Query(ctx, chatPageAll, arg.Off, arg.Lim, arg.UserID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ChatPageAllRow{}
+	for rows.Next() {
+		var i ChatPageAllRow
+		if err := rows.Scan(
+			&i.WaID,
+			&i.AssignedUserID,
+			&i.AssignedGroupID,
+			&i.ProfileName,
+			&i.PersonPayload,
+			&i.Initials,
+			&i.PersonLastMessageAt,
+			&i.NewMessages,
+			&i.LastID,
+			&i.LastWamid,
+			&i.LastFromUs,
+			&i.LastSenderID,
+			&i.LastPayload,
+			&i.LastContext,
+			&i.LastSentAt,
+			&i.LastDeliveredAt,
+			&i.LastReadAt,
+			&i.LastFailedAt,
+			&i.LastStatusErrors,
+			&i.LastTs,
+			&i.LastReceived,
+			&i.SenderUsername,
+			&i.SenderFirstName,
+			&i.SenderLastName,
+			&i.SenderEmail,
+			&i.SenderRole,
+			&i.LastTags,
+			&i.Tags,
+			&i.Total,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const chatTagsForChats = `-- name: ChatTagsForChats :many
 SELECT ct.id AS tagging_id, ct.chat_wa_id, ct.extra, t.id, t.name, t.web_inbox_color
 FROM chat_taggings ct JOIN tags t ON t.id = ct.tag_id

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wamux/wamux/gen/db"
 	"github.com/wamux/wamux/internal/apperr"
+	"github.com/wamux/wamux/internal/authz"
 )
 
 // Person is a customer.
@@ -106,11 +107,7 @@ func (s *Service) ListChats(ctx context.Context, v Viewer, f ChatFilter, p Page)
 	}
 	search := likePattern(f.Search)
 	countLimit := countCap(search, p)
-	rows, err := s.q.ChatPage(ctx, db.ChatPageParams{
-		UserID: v.UserID, ReadLevel: string(v.Permissions.CanReadChats), GroupIds: v.GroupIDs,
-		AssignedToMe: f.AssignedToMe, AssignedGroup: f.AssignedGroup, Search: search, CountCap: countLimit,
-		Lim: p.Limit, Off: p.Offset,
-	})
+	rows, err := s.chatPage(ctx, v, f, search, countLimit, p)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list chats: %w", err)
 	}
@@ -135,6 +132,27 @@ func (s *Service) ListChats(ctx context.Context, v Viewer, f ChatFilter, p Page)
 		}
 	}
 	return chats, count, nil
+}
+
+// chatPage runs ChatPage, or ChatPageAll (the same rows, on generic
+// plans) when v reads every chat and nothing filters the list.
+func (s *Service) chatPage(ctx context.Context, v Viewer, f ChatFilter, search *string, countLimit *int64, p Page) ([]db.ChatPageRow, error) {
+	if v.Permissions.CanReadChats == authz.All && !f.AssignedToMe && f.AssignedGroup == nil && search == nil {
+		all, err := s.gq.ChatPageAll(ctx, db.ChatPageAllParams{UserID: v.UserID, Lim: p.Limit, Off: p.Offset})
+		if err != nil {
+			return nil, err
+		}
+		rows := make([]db.ChatPageRow, len(all))
+		for i, r := range all {
+			rows[i] = db.ChatPageRow(r)
+		}
+		return rows, nil
+	}
+	return s.q.ChatPage(ctx, db.ChatPageParams{
+		UserID: v.UserID, ReadLevel: string(v.Permissions.CanReadChats), GroupIds: v.GroupIDs,
+		AssignedToMe: f.AssignedToMe, AssignedGroup: f.AssignedGroup, Search: search, CountCap: countLimit,
+		Lim: p.Limit, Off: p.Offset,
+	})
 }
 
 // GetChat returns one chat, or NotFound when it does not exist or v may not

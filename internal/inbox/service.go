@@ -12,8 +12,10 @@ import (
 
 // Service is the inbox.
 type Service struct {
-	pool     *pgxpool.Pool
-	q        *db.Queries
+	pool *pgxpool.Pool
+	q    *db.Queries
+	// gq runs the statements meant for generic plans (Config.GenericPool).
+	gq       *db.Queries
 	media    MediaRegistrar
 	provider waba.Provider
 	logger   *slog.Logger
@@ -22,15 +24,23 @@ type Service struct {
 // Config is what the Service needs. Media and Provider may be nil in tests
 // that do not touch them.
 type Config struct {
-	Pool     *pgxpool.Pool
-	Media    MediaRegistrar
-	Provider waba.Provider
-	Logger   *slog.Logger
+	Pool *pgxpool.Pool
+	// GenericPool, when set, runs the statements whose one generic plan
+	// suits every call (storage.OpenGeneric): ChatPageAll. Without it they
+	// run on Pool.
+	GenericPool *pgxpool.Pool
+	Media       MediaRegistrar
+	Provider    waba.Provider
+	Logger      *slog.Logger
 }
 
 // New returns the inbox over cfg.Pool.
 func New(cfg Config) *Service {
-	return &Service{pool: cfg.Pool, q: db.New(cfg.Pool), media: cfg.Media, provider: cfg.Provider, logger: cfg.Logger}
+	gq := db.New(cfg.Pool)
+	if cfg.GenericPool != nil {
+		gq = db.New(cfg.GenericPool)
+	}
+	return &Service{pool: cfg.Pool, q: db.New(cfg.Pool), gq: gq, media: cfg.Media, provider: cfg.Provider, logger: cfg.Logger}
 }
 
 // Viewer is who reads: a user with its effective permissions and groups.
