@@ -2,12 +2,9 @@ package fanout
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,12 +12,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wamux/wamux/gen/api"
 	"github.com/wamux/wamux/gen/db"
 	"github.com/wamux/wamux/internal/inbox"
+	"github.com/wamux/wamux/internal/storage"
 	"github.com/wamux/wamux/internal/webhooks"
 )
 
@@ -92,10 +90,7 @@ type Config struct {
 
 func (c *Config) defaults() {
 	if c.Replica == "" {
-		host, _ := os.Hostname()
-		b := make([]byte, 4)
-		_, _ = rand.Read(b)
-		c.Replica = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+		c.Replica = storage.ReplicaName()
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -255,59 +250,31 @@ func (e *Engine) kickClaim() {
 }
 
 // listen keeps one LISTEN connection open and fans its notifications out
-// to the deliverers. Its application_name also announces this replica to
-// the others, which divide the webhooks by the number of replicas alive.
+// to the deliverers (events committed) and to the webhooks' state (a
+// webhook changed); the timers cover what notifications miss. Its
+// application_name also announces this replica to the others, which divide
+// the webhooks by the number of replicas alive.
 func (e *Engine) listen(ctx context.Context) {
-	for {
-		err := e.listenOnce(ctx)
-		e.listening.Store(false)
-		if ctx.Err() != nil {
-			return
-		}
-		e.log.WarnContext(ctx, "webhook notifications lost; reconnecting", "error", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Second):
-		}
-	}
-}
-
-func (e *Engine) listenOnce(ctx context.Context) error {
-	cc := e.pool.Config().ConnConfig.Copy()
-	cc.RuntimeParams["application_name"] = "wamux-fanout:" + e.cfg.Replica
-	conn, err := pgx.ConnectConfig(ctx, cc)
-	if err != nil {
-		return fmt.Errorf("connect: %w", err)
-	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-		defer cancel()
-		_ = conn.Close(cctx)
-	}()
-	for _, ch := range []string{EventsChannel, webhooks.Channel} {
-		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
-			return fmt.Errorf("listen %s: %w", ch, err)
-		}
-	}
-	e.listening.Store(true)
-	// Anything may have happened while no one listened.
-	e.lastNotify.Store(time.Now().UnixNano())
-	e.wakeAll()
-	e.kickClaim()
-	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
-			return err
-		}
-		switch n.Channel {
-		case EventsChannel:
+	storage.Listener{
+		Config: e.pool.Config().ConnConfig, Name: "wamux-fanout:" + e.cfg.Replica,
+		Channels: []string{EventsChannel, webhooks.Channel}, Logger: e.log,
+		Connected: func() {
+			e.listening.Store(true)
 			e.lastNotify.Store(time.Now().UnixNano())
 			e.wakeAll()
-		case webhooks.Channel:
-			e.webhookChanged(n.Payload)
-		}
-	}
+			e.kickClaim()
+		},
+		Notified: func(n *pgconn.Notification) {
+			switch n.Channel {
+			case EventsChannel:
+				e.lastNotify.Store(time.Now().UnixNano())
+				e.wakeAll()
+			case webhooks.Channel:
+				e.webhookChanged(n.Payload)
+			}
+		},
+		Lost: func() { e.listening.Store(false) },
+	}.Run(ctx)
 }
 
 func (e *Engine) wakeAll() {

@@ -2,23 +2,22 @@ package rules
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wamux/wamux/gen/db"
 	"github.com/wamux/wamux/internal/fanout"
+	"github.com/wamux/wamux/internal/storage"
 	"github.com/wamux/wamux/internal/webhooks"
 )
 
@@ -59,10 +58,7 @@ type EngineOptions struct {
 
 func (o *EngineOptions) defaults() {
 	if o.Replica == "" {
-		host, _ := os.Hostname()
-		b := make([]byte, 4)
-		_, _ = rand.Read(b)
-		o.Replica = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+		o.Replica = storage.ReplicaName()
 	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = 100
@@ -494,44 +490,12 @@ func (e *Engine) fail(ctx context.Context, ev event, err error) {
 // listen wakes the engine when events commit (the events table's trigger
 // notifies fanout.EventsChannel); the timer in Run covers the rest.
 func (e *Engine) listen(ctx context.Context) {
-	for ctx.Err() == nil {
-		err := e.listenOnce(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		e.log.WarnContext(ctx, "rule engine notifications lost; reconnecting", "error", err)
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Second):
-		}
-	}
-}
-
-// listenOnce listens on a connection of its own, outside the pool: held
-// for as long as the engine runs, a pooled one would be one connection
-// fewer for everything else (pgx's default pool has max(4, cores)).
-func (e *Engine) listenOnce(ctx context.Context) error {
-	cc := e.svc.pool.Config().ConnConfig.Copy()
-	cc.RuntimeParams["application_name"] = "wamux-rules:" + e.opts.Replica
-	conn, err := pgx.ConnectConfig(ctx, cc)
-	if err != nil {
-		return fmt.Errorf("connect: %w", err)
-	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-		defer cancel()
-		_ = conn.Close(cctx)
-	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{fanout.EventsChannel}.Sanitize()); err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	e.wake()
-	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
-			return err
-		}
-		e.wake()
-	}
+	storage.Listener{
+		Config: e.svc.pool.Config().ConnConfig, Name: "wamux-rules:" + e.opts.Replica,
+		Channels: []string{fanout.EventsChannel}, Logger: e.log,
+		Connected: e.wake,
+		Notified:  func(*pgconn.Notification) { e.wake() },
+	}.Run(ctx)
 }
 
 func (e *Engine) wake() {

@@ -2,18 +2,15 @@ package ws
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"runtime"
 	"sync"
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -21,6 +18,7 @@ import (
 	"github.com/wamux/wamux/internal/auth"
 	"github.com/wamux/wamux/internal/authz"
 	"github.com/wamux/wamux/internal/fanout"
+	"github.com/wamux/wamux/internal/storage"
 	"github.com/wamux/wamux/internal/webhooks"
 )
 
@@ -70,10 +68,7 @@ type Config struct {
 
 func (c *Config) defaults() {
 	if c.Replica == "" {
-		host, _ := os.Hostname()
-		b := make([]byte, 4)
-		_, _ = rand.Read(b)
-		c.Replica = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+		c.Replica = storage.ReplicaName()
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -501,47 +496,16 @@ func (h *Hub) shutdown() {
 }
 
 // listen wakes the loop when events commit (the events table's trigger
-// notifies fanout.EventsChannel); the loop's timer covers the rest.
+// notifies fanout.EventsChannel); the loop's timer covers the rest. Its
+// application_name is not "wamux-fanout:", the prefix that counts webhook
+// replicas.
 func (h *Hub) listen(ctx context.Context) {
-	for ctx.Err() == nil {
-		err := h.listenOnce(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		h.log.WarnContext(ctx, "websocket feed notifications lost; reconnecting", "error", err)
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Second):
-		}
-	}
-}
-
-// listenOnce listens on a connection of its own, outside the pool: held
-// for as long as the hub runs, a pooled one would be one connection fewer
-// for everything else.
-func (h *Hub) listenOnce(ctx context.Context) error {
-	cc := h.cfg.Pool.Config().ConnConfig.Copy()
-	// Not "wamux-fanout:": that prefix counts webhook replicas.
-	cc.RuntimeParams["application_name"] = "wamux-ws:" + h.cfg.Replica
-	conn, err := pgx.ConnectConfig(ctx, cc)
-	if err != nil {
-		return fmt.Errorf("connect: %w", err)
-	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-		defer cancel()
-		_ = conn.Close(cctx)
-	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{fanout.EventsChannel}.Sanitize()); err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	h.kick() // anything may have happened while no one listened
-	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
-			return err
-		}
-		h.kick()
-	}
+	storage.Listener{
+		Config: h.cfg.Pool.Config().ConnConfig, Name: "wamux-ws:" + h.cfg.Replica,
+		Channels: []string{fanout.EventsChannel}, Logger: h.log,
+		Connected: h.kick,
+		Notified:  func(*pgconn.Notification) { h.kick() },
+	}.Run(ctx)
 }
 
 func (h *Hub) kick() {
