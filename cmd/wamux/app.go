@@ -144,8 +144,10 @@ func runServe(ctx context.Context, cfg config.Config, logger *slog.Logger) error
 func (a *app) serve(ctx context.Context, ready func(addr string)) error {
 	// The committer outlives the HTTP server's drain: requests still in
 	// flight at SIGTERM get their commit and their 200.
-	// Its writers have their own connections, which keep generic plans.
-	inboundPool, err := storage.OpenGeneric(ctx, a.cfg.DatabaseURL, a.cfg.Committers)
+	// Its writers have their own connections (two each: one executes a
+	// batch while the other commits the one before), which keep generic
+	// plans.
+	inboundPool, err := storage.OpenGeneric(ctx, a.cfg.DatabaseURL, 2*a.cfg.Committers)
 	if err != nil {
 		return err
 	}

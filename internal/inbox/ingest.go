@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -85,6 +86,30 @@ func (s *Service) ingestOn(ctx context.Context, pool *pgxpool.Pool, n *waba.Noti
 		s.media.Kick()
 	}
 	return nil
+}
+
+// ingestUncommitted runs n's statements in a transaction of its own and
+// returns it open: the committer commits it while it already runs the next
+// batch's statements (see Committer). Deadlocks and serialization failures
+// are retried as in ingestOn. On an error nothing is left open.
+func (s *Service) ingestUncommitted(ctx context.Context, pool *pgxpool.Pool, n *waba.Notification) (pgx.Tx, bool, error) {
+	for attempt := 1; ; attempt++ {
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			return nil, false, fmt.Errorf("begin: %w", err)
+		}
+		newMedia, err := s.ingest(ctx, db.New(tx), n)
+		if err == nil {
+			return tx, newMedia, nil
+		}
+		rbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		_ = tx.Rollback(rbCtx)
+		cancel()
+		if !retryable(err) || attempt == maxIngestAttempts || ctx.Err() != nil {
+			return nil, false, err
+		}
+		s.logger.WarnContext(ctx, "inbound transaction aborted; running it again", "attempt", attempt, "error", err)
+	}
 }
 
 func (s *Service) ingest(ctx context.Context, q *db.Queries, n *waba.Notification) (newMedia bool, err error) {
