@@ -177,17 +177,23 @@ func afterInsert(ctx context.Context, q *db.Queries, rows []insertedMessage) err
 	if err != nil {
 		return fmt.Errorf("take pending statuses: %w", err)
 	}
-	if len(pending) == 0 {
+	return applyWaiting(ctx, q, pending)
+}
+
+// applyWaiting applies the statuses that waited for messages just stored
+// (taken out of message_statuses_pending); their events were appended when
+// they arrived.
+func applyWaiting(ctx context.Context, q *db.Queries, waiting []db.PendingStatusesTakeRow) error {
+	if len(waiting) == 0 {
 		return nil
 	}
 	p := db.MessageStatusesApplyParams{}
-	for _, st := range pending {
+	for _, st := range waiting {
 		p.Wamids = append(p.Wamids, st.Wamid)
 		p.Statuses = append(p.Statuses, st.Status)
 		p.Ats = append(p.Ats, st.At)
 		p.Errors = append(p.Errors, orNull(st.Errors))
 	}
-	// Their events were appended when they arrived.
 	if _, err := q.MessageStatusesApply(ctx, p); err != nil {
 		return fmt.Errorf("apply pending statuses: %w", err)
 	}
@@ -340,25 +346,15 @@ func (s *Service) ingestMessages(ctx context.Context, q *db.Queries, n *waba.Not
 		p.Tss = append(p.Tss, posix(m.Timestamp))
 		p.Raws = append(p.Raws, raw)
 	}
-	waiting, err := q.MessagesIngest(ctx, p)
+	rows, err := q.MessagesIngest(ctx, p)
 	if err != nil {
 		return false, fmt.Errorf("store messages: %w", err)
 	}
-	if len(waiting) == 0 {
-		return newMedia, nil
+	waiting := make([]db.PendingStatusesTakeRow, len(rows))
+	for i, r := range rows {
+		waiting[i] = db.PendingStatusesTakeRow(r)
 	}
-	ap := db.MessageStatusesApplyParams{}
-	for _, st := range waiting {
-		ap.Wamids = append(ap.Wamids, st.Wamid)
-		ap.Statuses = append(ap.Statuses, st.Status)
-		ap.Ats = append(ap.Ats, st.At)
-		ap.Errors = append(ap.Errors, orNull(st.Errors))
-	}
-	// Their events were appended when they arrived.
-	if _, err := q.MessageStatusesApply(ctx, ap); err != nil {
-		return false, fmt.Errorf("apply pending statuses: %w", err)
-	}
-	return newMedia, nil
+	return newMedia, applyWaiting(ctx, q, waiting)
 }
 
 // addPersons adds the senders of n's messages to p, sorted by wa_id (a
