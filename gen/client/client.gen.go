@@ -1660,8 +1660,8 @@ type ProfilePhoto struct {
 //
 // Example: {"file_encoded":"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="}
 type ProfilePhotoUpdate struct {
-	// FileEncoded Binary file, base64-encoded.
-	FileEncoded []byte `json:"file_encoded"`
+	// FileEncoded The file encoded in base64, standard or URL-safe alphabet, padded or not (line breaks are ignored), or a `data:` URL (`data:image/png;base64,...`), as for media uploads.
+	FileEncoded string `json:"file_encoded"`
 }
 
 // Role The role of a User:

@@ -118,24 +118,24 @@ func (s *Server) UpdateProfilePhoto(ctx context.Context, req api.UpdateProfilePh
 	if err := requireAdmin(ctx); err != nil {
 		return nil, err
 	}
-	var data []byte
+	// file_encoded is read as media uploads read it (any base64 alphabet,
+	// or a data: URL), whichever the body's type.
+	var up upload
+	var err error
 	switch {
 	case req.JSONBody != nil:
-		data = req.JSONBody.FileEncoded
+		up, err = decodeFileEncoded(req.JSONBody.FileEncoded)
 	case req.FormdataBody != nil:
-		data = req.FormdataBody.FileEncoded
+		up, err = decodeFileEncoded(req.FormdataBody.FileEncoded)
 	case req.MultipartBody != nil:
-		// runtime.BindMultipart cannot fill a []byte field; the field is
-		// read as media uploads read it (any base64 alphabet).
-		up, err := readMultipartUpload(req.MultipartBody)
-		if err != nil {
-			return nil, err
-		}
-		data = up.data
+		up, err = readMultipartUpload(req.MultipartBody)
 	default:
 		return nil, &apperr.Error{Kind: apperr.KindUnsupported, Detail: "Send the body as application/json, application/x-www-form-urlencoded or multipart/form-data."}
 	}
-	if err := s.business.SetPhoto(ctx, data); err != nil {
+	if err != nil {
+		return nil, err
+	}
+	if err := s.business.SetPhoto(ctx, up.data); err != nil {
 		return nil, err
 	}
 	return api.UpdateProfilePhoto200JSONResponse{}, nil

@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/png"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -138,6 +139,13 @@ func TestProfilePhotoSandbox(t *testing.T) {
 	r = e.do(req{Method: "PUT", Path: photoPath, Token: e.adminToken, RawBody: mp, ContentType: ct})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	require.Equal(t, "data:image/png;base64,"+base64.StdEncoding.EncodeToString(other), e.getJSON(e.adminToken, photoPath)["file"])
+
+	// So does a form, as a data: URL here.
+	third := pngOf(t, 210, 210)
+	form := url.Values{"file_encoded": {"data:image/png;base64," + base64.StdEncoding.EncodeToString(third)}}
+	r = e.do(req{Method: "PUT", Path: photoPath, Token: e.adminToken, RawBody: []byte(form.Encode()), ContentType: "application/x-www-form-urlencoded"})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	require.Equal(t, "data:image/png;base64,"+base64.StdEncoding.EncodeToString(third), e.getJSON(e.adminToken, photoPath)["file"])
 }
 
 // TestSettingsHTTPProviders runs the settings against loopback servers
