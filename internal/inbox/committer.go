@@ -3,7 +3,6 @@ package inbox
 import (
 	"context"
 	"errors"
-	"fmt"
 	"hash/fnv"
 	"log/slog"
 	"sync"
@@ -226,12 +225,9 @@ func (c *Committer) commit(ctx context.Context, batch []*pending, prev <-chan st
 	go func() {
 		defer close(finished)
 		<-prev
-		if err := tx.Commit(ctx); err != nil {
-			c.alone(ctx, live, fmt.Errorf("commit: %w", err))
+		if err := c.svc.commitIngested(ctx, tx, newMedia); err != nil {
+			c.alone(ctx, live, err)
 			return
-		}
-		if newMedia && c.svc.media != nil {
-			c.svc.media.Kick()
 		}
 		for _, p := range live {
 			p.errc <- nil

@@ -16,7 +16,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wamux/wamux/gen/db"
-	"github.com/wamux/wamux/internal/storage"
 	"github.com/wamux/wamux/internal/waba"
 )
 
@@ -66,21 +65,18 @@ func (s *Service) ingestOn(ctx context.Context, pool *pgxpool.Pool, n *waba.Noti
 	if len(n.Messages)+len(n.Statuses)+len(n.Errors) == 0 {
 		return nil
 	}
-	newMedia := false
-	var err error
-	for attempt := 1; ; attempt++ {
-		err = storage.WithTx(ctx, pool, func(q *db.Queries) error {
-			var err error
-			newMedia, err = s.ingest(ctx, q, n)
-			return err
-		})
-		if err == nil || !retryable(err) || attempt == maxIngestAttempts || ctx.Err() != nil {
-			break
-		}
-		s.logger.WarnContext(ctx, "inbound transaction aborted; running it again", "attempt", attempt, "error", err)
-	}
+	tx, newMedia, err := s.ingestUncommitted(ctx, pool, n)
 	if err != nil {
 		return err
+	}
+	return s.commitIngested(ctx, tx, newMedia)
+}
+
+// commitIngested commits a transaction of ingestUncommitted and, when it
+// recorded new media, wakes the media fetcher.
+func (s *Service) commitIngested(ctx context.Context, tx pgx.Tx, newMedia bool) error {
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
 	}
 	if newMedia && s.media != nil {
 		s.media.Kick()
