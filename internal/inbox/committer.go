@@ -20,9 +20,14 @@ import (
 // only share a transaction, which is how one commit's cost (the fsync) is
 // spread over many (docs in ../../README.md and architecture.md).
 //
-// One writer is one PostgreSQL backend, one core at most, so there are
-// several (docs/performance.md measured two on disjoint chats at 1.7-1.9x
-// one). Each writer owns a share of the chats: a notification goes to the
+// One writer executes on one PostgreSQL backend at a time, one core at
+// most, so there may be several (WAMUX_COMMITTERS). But every inbound
+// statement appends to the same last pages (of messages and events and of
+// their ordered indexes), where two writers wait for each other, and each
+// writer's batches are half as large: on the two-core reference machine
+// one writer took a fifth less CPU per message than two and acknowledged
+// as many or more (docs/performance.md), so one is the default. With
+// several, each writer owns a share of the chats: a notification goes to the
 // writer its first chat hashes to. So every request of a chat queues behind
 // the previous one in one writer, as with a single committer: a chat's
 // requests commit in the order they were queued, which is also the order of
@@ -64,8 +69,8 @@ type CommitterConfig struct {
 	// keep generic plans of the inbound statements.
 	Pool *pgxpool.Pool
 	// Writers is how many writers share the chats (at least 1); each uses
-	// two connections of Pool, one executing a batch, one committing the
-	// batch before it.
+	// up to three connections of Pool: one executing a batch, two
+	// committing the batches before it.
 	Writers int
 	Logger  *slog.Logger
 }

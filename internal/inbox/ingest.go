@@ -11,11 +11,11 @@ import (
 	"unicode"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wamux/wamux/gen/db"
+	"github.com/wamux/wamux/internal/storage"
 	"github.com/wamux/wamux/internal/waba"
 )
 
@@ -74,7 +74,7 @@ func (s *Service) ingestOn(ctx context.Context, pool *pgxpool.Pool, n *waba.Noti
 
 // commitIngested commits a transaction of ingestUncommitted and, when it
 // recorded new media, wakes the media fetcher.
-func (s *Service) commitIngested(ctx context.Context, tx pgx.Tx, newMedia bool) error {
+func (s *Service) commitIngested(ctx context.Context, tx *storage.PipelinedTx, newMedia bool) error {
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -86,11 +86,13 @@ func (s *Service) commitIngested(ctx context.Context, tx pgx.Tx, newMedia bool) 
 
 // ingestUncommitted runs n's statements in a transaction of its own and
 // returns it open: the committer commits it while it already runs the next
-// batch's statements (see Committer). Deadlocks and serialization failures
-// are retried as in ingestOn. On an error nothing is left open.
-func (s *Service) ingestUncommitted(ctx context.Context, pool *pgxpool.Pool, n *waba.Notification) (pgx.Tx, bool, error) {
+// batch's statements (see Committer). The transaction's BEGIN goes with its
+// first statement (storage.PipelinedTx): one round trip fewer per batch on
+// the writers' critical path. Deadlocks and serialization failures are
+// retried as in ingestOn. On an error nothing is left open.
+func (s *Service) ingestUncommitted(ctx context.Context, pool *pgxpool.Pool, n *waba.Notification) (*storage.PipelinedTx, bool, error) {
 	for attempt := 1; ; attempt++ {
-		tx, err := pool.Begin(ctx)
+		tx, err := storage.BeginPipelined(ctx, pool)
 		if err != nil {
 			return nil, false, fmt.Errorf("begin: %w", err)
 		}
