@@ -3,14 +3,14 @@ SELECT count(*) FROM messages;
 
 -- name: MessagesPruneOldest :one
 -- Deletes up to @batch of the oldest messages, never a chat's newest one
--- (chats_last_message_id_idx makes the NOT EXISTS a probe), lowers the
--- chats' incoming_count by their incoming messages deleted, and returns how
--- many it deleted.
+-- (the NOT EXISTS probes the message's chat by its key), lowers the chats'
+-- incoming_count by their incoming messages deleted, and returns how many
+-- it deleted.
 WITH gone AS (
     DELETE FROM messages
     WHERE id IN (
         SELECT m.id FROM messages m
-        WHERE NOT EXISTS (SELECT 1 FROM chats c WHERE c.last_message_id = m.id)
+        WHERE NOT EXISTS (SELECT 1 FROM chats c WHERE c.wa_id = m.chat_wa_id AND c.last_message_id = m.id)
         ORDER BY m.ts, m.id
         LIMIT @batch
     )

@@ -198,7 +198,7 @@ func TestIngestRetriesADeadlock(t *testing.T) {
 		var waiting bool
 		err := pool.QueryRow(ctx, `
 			SELECT EXISTS (SELECT 1 FROM pg_stat_activity
-			               WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO persons%')`).Scan(&waiting)
+			               WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%MessagesIngest%')`).Scan(&waiting)
 		return err == nil && waiting
 	}, 10*time.Second, 10*time.Millisecond)
 	// A closes the cycle. The ingest's backend, waiting longer, runs the
