@@ -92,10 +92,11 @@ func URL(t testing.TB) string {
 	return conf.URL()
 }
 
-// Pool returns a pgx pool on a new, migrated database for this test.
+// Pool returns a pgx pool on a new, migrated database for this test,
+// configured as serve configures its main pool (storage.Open).
 func Pool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), URL(t))
+	pool, err := storage.Open(context.Background(), URL(t))
 	if err != nil {
 		t.Fatalf("connect to test database: %v", err)
 	}

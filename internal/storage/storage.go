@@ -48,6 +48,7 @@ func open(ctx context.Context, databaseURL, planCacheMode string, maxConns int32
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
 	}
 	cfg.MaxConnIdleTime = 5 * time.Minute
+	cfg.AfterConnect = trustStoredJSON
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
 	}
