@@ -61,7 +61,7 @@ func (s *Server) ListChats(ctx context.Context, req api.ListChatsRequestObject) 
 		return nil, err
 	}
 	next, prev := s.links(ctx, p, count)
-	return api.ListChats200JSONResponse{Count: int(count), Next: nullableOf(next), Previous: nullableOf(prev), Results: results}, nil
+	return chatListJSON{Count: int(count), Next: nullableOf(next), Previous: nullableOf(prev), Results: results}, nil
 }
 
 // GetChat returns one chat the caller may read.
@@ -117,7 +117,7 @@ func (s *Server) ListMessages(ctx context.Context, req api.ListMessagesRequestOb
 	if err != nil {
 		return nil, err
 	}
-	return api.ListMessages200JSONResponse(out), nil
+	return messageListJSON(out), nil
 }
 
 // ListChatMessages is ListMessages with the chat in the path.
@@ -128,7 +128,7 @@ func (s *Server) ListChatMessages(ctx context.Context, req api.ListChatMessagesR
 	if err != nil {
 		return nil, err
 	}
-	return api.ListChatMessages200JSONResponse(out), nil
+	return messageListJSON(out), nil
 }
 
 // MarkAsReceived sets the caller's received mark for a chat.
