@@ -106,7 +106,13 @@ FROM (
     ORDER BY c.last_message_at DESC NULLS LAST, c.wa_id
     LIMIT @lim OFFSET @off
 ) pg
-LEFT JOIN received_marks rm ON rm.user_id = @user_id::bigint AND rm.chat_wa_id = pg.wa_id
+-- One probe of the primary key per row of the page (LIMIT 1 keeps the
+-- planner from turning it back into a join): as a plain join, the generic
+-- plan, which takes the page for a tenth of the chats, hashed all of the
+-- viewer's marks, 1.3 ms for an agent with 6,000 of them.
+LEFT JOIN LATERAL (
+    SELECT r.received_until FROM received_marks r WHERE r.user_id = @user_id::bigint AND r.chat_wa_id = pg.wa_id LIMIT 1
+) rm ON true
 LEFT JOIN messages lm ON lm.id = pg.last_message_id
 LEFT JOIN users su ON su.id = lm.sender_id
 ORDER BY pg.last_message_at DESC NULLS LAST, pg.wa_id;

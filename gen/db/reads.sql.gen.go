@@ -329,7 +329,9 @@ FROM (
     ORDER BY c.last_message_at DESC NULLS LAST, c.wa_id
     LIMIT $2 OFFSET $1
 ) pg
-LEFT JOIN received_marks rm ON rm.user_id = $3::bigint AND rm.chat_wa_id = pg.wa_id
+LEFT JOIN LATERAL (
+    SELECT r.received_until FROM received_marks r WHERE r.user_id = $3::bigint AND r.chat_wa_id = pg.wa_id LIMIT 1
+) rm ON true
 LEFT JOIN messages lm ON lm.id = pg.last_message_id
 LEFT JOIN users su ON su.id = lm.sender_id
 ORDER BY pg.last_message_at DESC NULLS LAST, pg.wa_id
@@ -380,6 +382,10 @@ type ChatPageAllRow struct {
 // internal/inbox runs it on connections that keep generic plans: planning
 // ChatPage again for every call took 7-8 ms of its ~12 ms. The columns are
 // ChatPage's, in the same order (the rows convert to ChatPageRow).
+// One probe of the primary key per row of the page (LIMIT 1 keeps the
+// planner from turning it back into a join): as a plain join, the generic
+// plan, which takes the page for a tenth of the chats, hashed all of the
+// viewer's marks, 1.3 ms for an agent with 6,000 of them.
 func (q *Queries) ChatPageAll(ctx context.Context, arg ChatPageAllParams) ([]ChatPageAllRow, error) {
 	rows, err := q.db.Query(ctx, chatPageAll, arg.Off, arg.Lim, arg.UserID)
 	if err != nil {
