@@ -194,9 +194,10 @@ func (b *bench) run(ctx context.Context) error {
 // calibrate times a fixed piece of wamux's own work, parsing a
 // one-message notification, on one goroutine before anything else runs.
 // The reference machine is a virtual machine whose speed changes from
-// day to day by more than most changes to the code (the same parser took
-// 13-14 µs on one day and 19-25 µs on another): this line says which kind
-// of day a run had, so that runs can be compared (docs/performance.md).
+// day to day by more than most changes to the code (the parser's Go
+// benchmark, unchanged, took 25-28 µs on 25 November and 13-14 µs on 7
+// December): this line says which kind of day a run had, so that runs can
+// be compared (docs/performance.md).
 func (b *bench) calibrate() error {
 	body, _, err := waba.BuildInboundEnvelope(waba.DefaultBusiness(), "4915550001111", "Ann Lee",
 		map[string]any{"text": map[string]any{"body": inboundTexts[0]}}, time.Now())

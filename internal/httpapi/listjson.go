@@ -53,32 +53,36 @@ func writeJSON(w http.ResponseWriter, b []byte) error {
 
 func appendChatList(b []byte, p api.PaginatedChatList) []byte {
 	b = appendPageHead(b, p.Count, p.Next, p.Previous)
-	if p.Results == nil {
-		return append(b, "null}"...)
-	}
-	b = append(b, '[')
-	for i, c := range p.Results {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendChat(b, c)
-	}
-	return append(b, "]}"...)
+	return append(appendArray(b, p.Results, appendChat), '}')
 }
 
 func appendMessageList(b []byte, p api.PaginatedMessageList) []byte {
 	b = appendPageHead(b, p.Count, p.Next, p.Previous)
-	if p.Results == nil {
-		return append(b, "null}"...)
+	return append(appendArray(b, p.Results, appendMessage), '}')
+}
+
+// appendArray writes a JSON array of vs, or null for a nil slice, as
+// encoding/json does.
+func appendArray[T any](b []byte, vs []T, appendOne func([]byte, T) []byte) []byte {
+	if vs == nil {
+		return append(b, "null"...)
 	}
 	b = append(b, '[')
-	for i, m := range p.Results {
+	for i, v := range vs {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendMessage(b, m)
+		b = appendOne(b, v)
 	}
-	return append(b, "]}"...)
+	return append(b, ']')
+}
+
+// appendNullable writes n's value with appendValue, or null.
+func appendNullable[T any](b []byte, n nullable.Nullable[T], appendValue func([]byte, T) []byte) []byte {
+	if v, null := nullableValue(n); !null {
+		return appendValue(b, v)
+	}
+	return append(b, "null"...)
 }
 
 func appendPageHead(b []byte, count int, next, prev nullable.Nullable[string]) []byte {
@@ -93,25 +97,13 @@ func appendPageHead(b []byte, count int, next, prev nullable.Nullable[string]) [
 
 func appendChat(b []byte, c api.Chat) []byte {
 	b = append(b, `{"assigned_group":`...)
-	if g, null := nullableValue(c.AssignedGroup); null {
-		b = append(b, "null"...)
-	} else {
-		b = appendGroupRef(b, g)
-	}
+	b = appendNullable(b, c.AssignedGroup, appendGroupRef)
 	b = append(b, `,"assigned_to_user":`...)
-	if u, null := nullableValue(c.AssignedToUser); null {
-		b = append(b, "null"...)
-	} else {
-		b = appendUser(b, u)
-	}
+	b = appendNullable(b, c.AssignedToUser, appendUser)
 	b = append(b, `,"contact":`...)
 	b = appendPerson(b, c.Contact)
 	b = append(b, `,"last_message":`...)
-	if m, null := nullableValue(c.LastMessage); null {
-		b = append(b, "null"...)
-	} else {
-		b = appendMessage(b, m)
-	}
+	b = appendNullable(b, c.LastMessage, appendMessage)
 	b = append(b, `,"new_messages":`...)
 	b = strconv.AppendInt(b, int64(c.NewMessages), 10)
 	b = append(b, `,"tags":`...)
@@ -123,17 +115,9 @@ func appendChat(b []byte, c api.Chat) []byte {
 
 func appendMessage(b []byte, m api.Message) []byte {
 	b = append(b, `{"contact":`...)
-	if p, null := nullableValue(m.Contact); null {
-		b = append(b, "null"...)
-	} else {
-		b = appendPerson(b, p)
-	}
+	b = appendNullable(b, m.Contact, appendPerson)
 	b = append(b, `,"context":`...)
-	if ctx, null := nullableValue(m.Context); null {
-		b = append(b, "null"...)
-	} else {
-		b = appendAny(b, ctx)
-	}
+	b = appendNullable(b, m.Context, appendAny)
 	b = append(b, `,"customer_wa_id":`...)
 	b = appendString(b, m.CustomerWaId)
 	b = append(b, `,"from_us":`...)
@@ -143,11 +127,7 @@ func appendMessage(b []byte, m api.Message) []byte {
 	b = append(b, `,"received":`...)
 	b = strconv.AppendBool(b, m.Received)
 	b = append(b, `,"sender":`...)
-	if s, null := nullableValue(m.Sender); null {
-		b = append(b, "null"...)
-	} else {
-		b = appendUserBrief(b, s)
-	}
+	b = appendNullable(b, m.Sender, appendUserBrief)
 	b = append(b, `,"tags":`...)
 	b = appendTags(b, m.Tags)
 	b = append(b, `,"waba_payload":`...)
@@ -166,11 +146,7 @@ func appendStatuses(b []byte, s api.MessageStatuses) []byte {
 	}
 	if s.Failed.IsSpecified() {
 		b = append(b, `,"failed":`...)
-		if f, null := nullableValue(s.Failed); null {
-			b = append(b, "null"...)
-		} else {
-			b = strconv.AppendInt(b, int64(f), 10)
-		}
+		b = appendNullable(b, s.Failed, appendInt)
 	}
 	b = append(b, `,"read":`...)
 	b = strconv.AppendInt(b, int64(s.Read), 10)
@@ -184,11 +160,7 @@ func appendPerson(b []byte, p api.Person) []byte {
 	b = appendString(b, p.Initials)
 	if p.LastMessageTimestamp.IsSpecified() {
 		b = append(b, `,"last_message_timestamp":`...)
-		if ts, null := nullableValue(p.LastMessageTimestamp); null {
-			b = append(b, "null"...)
-		} else {
-			b = strconv.AppendInt(b, int64(ts), 10)
-		}
+		b = appendNullable(b, p.LastMessageTimestamp, appendInt)
 	}
 	b = append(b, `,"wa_id":`...)
 	b = appendString(b, p.WaId)
@@ -265,11 +237,7 @@ func appendTags(b []byte, tags []api.ObjectTag) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"extra":`...)
-		if extra, null := nullableValue(t.Extra); null {
-			b = append(b, "null"...)
-		} else {
-			b = appendAny(b, extra)
-		}
+		b = appendNullable(b, t.Extra, appendAny)
 		b = append(b, `,"id":`...)
 		b = strconv.AppendInt(b, int64(t.Id), 10)
 		b = append(b, `,"name":`...)
@@ -299,18 +267,7 @@ func appendUser(b []byte, u api.User) []byte {
 	b = append(b, `,"first_name":`...)
 	b = appendString(b, u.FirstName)
 	b = append(b, `,"groups":`...)
-	if u.Groups == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, g := range u.Groups {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendGroupRef(b, g)
-		}
-		b = append(b, ']')
-	}
+	b = appendArray(b, u.Groups, appendGroupRef)
 	if u.Id != nil {
 		b = append(b, `,"id":`...)
 		b = strconv.AppendInt(b, int64(*u.Id), 10)
@@ -370,11 +327,10 @@ func nullableValue[T any](n nullable.Nullable[T]) (T, bool) {
 }
 
 func appendNullableString(b []byte, n nullable.Nullable[string]) []byte {
-	if s, null := nullableValue(n); !null {
-		return appendString(b, s)
-	}
-	return append(b, "null"...)
+	return appendNullable(b, n, appendString)
 }
+
+func appendInt(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 10) }
 
 // appendRaw writes stored raw JSON as it is, or null when there is none,
 // as encoding/json does for an empty json.RawMessage.
@@ -387,7 +343,7 @@ func appendRaw(b []byte, raw json.RawMessage) []byte {
 
 // appendAny writes the rare free-form values (tag extras, contexts,
 // status errors, additional contact fields) with encoding/json.
-func appendAny(b []byte, v any) []byte {
+func appendAny[T any](b []byte, v T) []byte {
 	enc, err := json.Marshal(v)
 	if err != nil {
 		return append(b, "null"...) // values decoded from stored JSON always encode
