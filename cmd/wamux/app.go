@@ -144,11 +144,8 @@ func runServe(ctx context.Context, cfg config.Config, logger *slog.Logger) error
 func (a *app) serve(ctx context.Context, ready func(addr string)) error {
 	// The committer outlives the HTTP server's drain: requests still in
 	// flight at SIGTERM get their commit and their 200.
-	// Its writers have their own connections, which keep generic plans:
-	// three each, one executing a batch while the two batches before it
-	// commit in order (the second waits for the first), so that the next
-	// batch never waits for a connection.
-	inboundPool, err := storage.OpenGeneric(ctx, a.cfg.DatabaseURL, 3*a.cfg.Committers)
+	// Its writers have their own connections, which keep generic plans.
+	inboundPool, err := storage.OpenGeneric(ctx, a.cfg.DatabaseURL, inbox.ConnsPerWriter*a.cfg.Committers)
 	if err != nil {
 		return err
 	}

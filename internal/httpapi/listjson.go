@@ -172,42 +172,40 @@ func appendPerson(b []byte, p api.Person) []byte {
 // appendPersonPayload writes the contact object as its generated
 // MarshalJSON does: known and additional members in one object, sorted.
 func appendPersonPayload(b []byte, p api.PersonWabaPayload) []byte {
-	keys := make([]string, 0, 2+len(p.AdditionalProperties))
+	var known []member
 	if p.Profile != nil {
-		keys = append(keys, "profile")
+		known = append(known, member{"profile", func(b []byte) []byte { return appendProfile(b, *p.Profile) }})
 	}
 	if p.WaId != nil {
-		keys = append(keys, "wa_id")
+		known = append(known, member{"wa_id", func(b []byte) []byte { return appendString(b, *p.WaId) }})
 	}
-	for k := range p.AdditionalProperties {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	b = append(b, '{')
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, k)
-		b = append(b, ':')
-		switch {
-		case k == "profile" && p.Profile != nil:
-			b = appendProfile(b, *p.Profile)
-		case k == "wa_id" && p.WaId != nil:
-			b = appendString(b, *p.WaId)
-		default:
-			b = appendAny(b, p.AdditionalProperties[k])
-		}
-	}
-	return append(b, '}')
+	return appendOpenObject(b, known, p.AdditionalProperties)
 }
 
 func appendProfile(b []byte, p api.PersonWabaPayload_Profile) []byte {
-	keys := make([]string, 0, 1+len(p.AdditionalProperties))
+	var known []member
 	if p.Name != nil {
-		keys = append(keys, "name")
+		known = append(known, member{"name", func(b []byte) []byte { return appendString(b, *p.Name) }})
 	}
-	for k := range p.AdditionalProperties {
+	return appendOpenObject(b, known, p.AdditionalProperties)
+}
+
+// member is a known member of an object that also has additional
+// properties.
+type member struct {
+	key   string
+	value func([]byte) []byte
+}
+
+// appendOpenObject writes known and additional members in one object,
+// sorted by key, as the generated MarshalJSON of a type with additional
+// properties does (it marshals them as one map).
+func appendOpenObject(b []byte, known []member, additional map[string]any) []byte {
+	keys := make([]string, 0, len(known)+len(additional))
+	for _, m := range known {
+		keys = append(keys, m.key)
+	}
+	for k := range additional {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
@@ -218,37 +216,29 @@ func appendProfile(b []byte, p api.PersonWabaPayload_Profile) []byte {
 		}
 		b = appendString(b, k)
 		b = append(b, ':')
-		if k == "name" && p.Name != nil {
-			b = appendString(b, *p.Name)
+		if j := slices.IndexFunc(known, func(m member) bool { return m.key == k }); j >= 0 {
+			b = known[j].value(b)
 		} else {
-			b = appendAny(b, p.AdditionalProperties[k])
+			b = appendAny(b, additional[k])
 		}
 	}
 	return append(b, '}')
 }
 
-func appendTags(b []byte, tags []api.ObjectTag) []byte {
-	if tags == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i, t := range tags {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"extra":`...)
-		b = appendNullable(b, t.Extra, appendAny)
-		b = append(b, `,"id":`...)
-		b = strconv.AppendInt(b, int64(t.Id), 10)
-		b = append(b, `,"name":`...)
-		b = appendString(b, t.Name)
-		b = append(b, `,"tagging_id":`...)
-		b = strconv.AppendInt(b, int64(t.TaggingId), 10)
-		b = append(b, `,"web_inbox_color":`...)
-		b = appendNullableString(b, t.WebInboxColor)
-		b = append(b, '}')
-	}
-	return append(b, ']')
+func appendTags(b []byte, tags []api.ObjectTag) []byte { return appendArray(b, tags, appendTag) }
+
+func appendTag(b []byte, t api.ObjectTag) []byte {
+	b = append(b, `{"extra":`...)
+	b = appendNullable(b, t.Extra, appendAny)
+	b = append(b, `,"id":`...)
+	b = strconv.AppendInt(b, int64(t.Id), 10)
+	b = append(b, `,"name":`...)
+	b = appendString(b, t.Name)
+	b = append(b, `,"tagging_id":`...)
+	b = strconv.AppendInt(b, int64(t.TaggingId), 10)
+	b = append(b, `,"web_inbox_color":`...)
+	b = appendNullableString(b, t.WebInboxColor)
+	return append(b, '}')
 }
 
 func appendGroupRef(b []byte, g api.GroupRef) []byte {

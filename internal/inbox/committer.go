@@ -60,6 +60,12 @@ type pending struct {
 
 const maxBatch = 256
 
+// ConnsPerWriter is how many connections of CommitterConfig.Pool a writer
+// uses at most: one executing a batch while the two batches before it
+// commit in order (the second waits for the first), so that the next batch
+// never waits for a connection. Size the pool Writers times this.
+const ConnsPerWriter = 3
+
 // CommitterConfig is what a Committer needs.
 type CommitterConfig struct {
 	// Service is the inbox the notifications are written into.
@@ -69,8 +75,7 @@ type CommitterConfig struct {
 	// keep generic plans of the inbound statements.
 	Pool *pgxpool.Pool
 	// Writers is how many writers share the chats (at least 1); each uses
-	// up to three connections of Pool: one executing a batch, two
-	// committing the batches before it.
+	// up to ConnsPerWriter connections of Pool.
 	Writers int
 	Logger  *slog.Logger
 }

@@ -22,7 +22,7 @@ import (
 // serve does, until the test ends.
 func startCommitter(t *testing.T, svc *inbox.Service, url string, writers int) *inbox.Committer {
 	t.Helper()
-	wpool, err := storage.OpenGeneric(context.Background(), url, 3*writers)
+	wpool, err := storage.OpenGeneric(context.Background(), url, inbox.ConnsPerWriter*writers)
 	require.NoError(t, err)
 	c := inbox.NewCommitter(inbox.CommitterConfig{Service: svc, Pool: wpool, Writers: writers, Logger: slog.New(slog.DiscardHandler)})
 	ctx, cancel := context.WithCancel(context.Background())
