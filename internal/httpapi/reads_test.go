@@ -140,3 +140,56 @@ func TestChatsListMatchesChatDetail(t *testing.T) {
 	require.Equal(t, false, list[2]["last_message"].(map[string]any)["received"])
 	require.Len(t, list[1]["last_message"].(map[string]any)["tags"], 1)
 }
+
+// A search with fewer matches than the count's bound reads its page from
+// the matches by id and sorts it itself; without a search the page comes
+// from one statement. When every message of a chat matches, both must
+// show the same pages: order (ties on ts broken by id), received, sender,
+// tags, statuses and count.
+func TestSearchPageMatchesTheUnsearchedList(t *testing.T) {
+	e := setup(t)
+	base := time.Now().Add(-time.Hour).Truncate(time.Second)
+	const chat = "15550000901"
+	e.inbound(inboundText("wamid.P0", chat, "Pat", "parcel zero", base))
+	e.inbound(inboundText("wamid.Q0", "15550000902", "Quin", "another parcel", base))
+	ctx := t.Context()
+	// Eleven more: pairs on the same second, every third one sent by the
+	// admin and delivered.
+	_, err := e.pool.Exec(ctx, `
+		INSERT INTO messages (wamid, chat_wa_id, from_us, sender_id, type, waba_payload, body_text, ts, sent_at, delivered_at)
+		SELECT 'wamid.P' || i, $1, i % 3 = 0, CASE WHEN i % 3 = 0 THEN u.id END, 'text',
+		       jsonb_build_object('type', 'text', 'text', jsonb_build_object('body', 'parcel ' || i)),
+		       'parcel ' || i, $2::timestamptz + make_interval(secs => (i / 2) * 60),
+		       CASE WHEN i % 3 = 0 THEN $2::timestamptz END, CASE WHEN i % 3 = 0 THEN $2::timestamptz END
+		FROM generate_series(1, 11) i, users u WHERE u.username = 'admin'`, chat, base)
+	require.NoError(t, err)
+	_, err = e.pool.Exec(ctx, `
+		WITH t AS (INSERT INTO tags (name) VALUES ('fragile') RETURNING id)
+		INSERT INTO message_taggings (tag_id, message_id)
+		SELECT t.id, m.id FROM t, messages m WHERE m.wamid IN ('wamid.P4', 'wamid.P7')`)
+	require.NoError(t, err)
+	r := e.do(req{Method: "POST", Path: "/api/v1/mark_as_received/", Token: e.adminToken,
+		Body: map[string]any{"timestamp": base.Add(2 * time.Minute).Unix(), "customer_wa_id": chat}})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+
+	windows := []string{"limit=5", "limit=5&offset=5", "limit=5&offset=10", "limit=5&offset=20", "limit=100",
+		fmt.Sprintf("since_time=%d&before_time=%d", base.Add(time.Minute).Unix(), base.Add(4*time.Minute).Unix())}
+	for _, w := range windows {
+		plain := e.do(req{Method: "GET", Path: "/api/v1/messages/" + chat + "/?" + w, Token: e.adminToken})
+		require.Equal(t, http.StatusOK, plain.Status, "%s", plain.Body)
+		searched := e.do(req{Method: "GET", Path: "/api/v1/messages/" + chat + "/?search=parcel&" + w, Token: e.adminToken})
+		require.Equal(t, http.StatusOK, searched.Status, "%s", searched.Body)
+		want, got := plain.JSON(t), searched.JSON(t)
+		require.Equal(t, want["count"], got["count"], w)
+		require.Equal(t, want["results"], got["results"], w)
+	}
+	all := results(t, e.do(req{Method: "GET", Path: "/api/v1/messages/" + chat + "/?search=parcel", Token: e.adminToken}))
+	require.Len(t, all, 12)
+	var bodies []string
+	for _, m := range all {
+		bodies = append(bodies, m["waba_payload"].(map[string]any)["text"].(map[string]any)["body"].(string))
+	}
+	require.Equal(t, []string{"parcel 11", "parcel 10", "parcel 9", "parcel 8", "parcel 7", "parcel 6",
+		"parcel 5", "parcel 4", "parcel 3", "parcel 2", "parcel 1", "parcel zero"}, bodies,
+		"newest first; on the same second the later id first")
+}

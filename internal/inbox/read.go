@@ -1,10 +1,12 @@
 package inbox
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -320,22 +322,23 @@ func (s *Service) ListMessages(ctx context.Context, v Viewer, f MessageFilter, p
 	if f.WaID != "" {
 		waID = &f.WaID
 	}
-	search := likePattern(f.Search)
-	count, err := s.q.MessageCount(ctx, db.MessageCountParams{
+	list := db.MessageListParams{
 		UserID: v.UserID, ReadLevel: string(v.Permissions.CanReadChats), GroupIds: v.GroupIDs,
-		WaID: waID, SinceTime: f.Since, BeforeTime: f.Before, AssignedToMe: f.AssignedToMe, AssignedGroup: f.AssignedGroup, Search: search,
-		CountCap: countCap(search, p),
-	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("count messages: %w", err)
+		WaID: waID, SinceTime: f.Since, BeforeTime: f.Before, AssignedToMe: f.AssignedToMe, AssignedGroup: f.AssignedGroup,
+		Search: likePattern(f.Search), Lim: p.Limit, Off: p.Offset,
 	}
-	rows, err := s.q.MessageList(ctx, db.MessageListParams{
-		UserID: v.UserID, ReadLevel: string(v.Permissions.CanReadChats), GroupIds: v.GroupIDs,
-		WaID: waID, SinceTime: f.Since, BeforeTime: f.Before, AssignedToMe: f.AssignedToMe, AssignedGroup: f.AssignedGroup, Search: search,
-		Lim: p.Limit, Off: p.Offset,
-	})
+	var (
+		rows  []db.MessageListRow
+		count int64
+		err   error
+	)
+	if list.Search != nil {
+		rows, count, err = s.searchMessages(ctx, list, *countCap(list.Search, p))
+	} else {
+		rows, count, err = s.listMessages(ctx, list)
+	}
 	if err != nil {
-		return nil, 0, fmt.Errorf("list messages: %w", err)
+		return nil, 0, err
 	}
 	msgs := make([]Message, len(rows))
 	for i, r := range rows {
@@ -358,6 +361,88 @@ func (s *Service) ListMessages(ctx context.Context, v Viewer, f MessageFilter, p
 		}
 	}
 	return msgs, count, nil
+}
+
+// listMessages reads a page of messages and counts them all.
+func (s *Service) listMessages(ctx context.Context, q db.MessageListParams) ([]db.MessageListRow, int64, error) {
+	count, err := s.q.MessageCount(ctx, db.MessageCountParams{
+		UserID: q.UserID, ReadLevel: q.ReadLevel, GroupIds: q.GroupIds, WaID: q.WaID, SinceTime: q.SinceTime,
+		BeforeTime: q.BeforeTime, AssignedToMe: q.AssignedToMe, AssignedGroup: q.AssignedGroup,
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("count messages: %w", err)
+	}
+	rows, err := s.q.MessageList(ctx, q)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list messages: %w", err)
+	}
+	return rows, count, nil
+}
+
+// searchMessages reads a page of the messages matching q.Search and counts
+// them up to limit. The matches come first (MessageSearchHits, at most
+// limit): when there are fewer, they are all of them, and the page is
+// sorted here and read by id; only a search with more matches than that
+// reads its page with MessageList, where walking messages newest first is
+// the planner's sound choice for a frequent word.
+func (s *Service) searchMessages(ctx context.Context, q db.MessageListParams, limit int64) ([]db.MessageListRow, int64, error) {
+	hits, err := s.q.MessageSearchHits(ctx, db.MessageSearchHitsParams{
+		UserID: q.UserID, ReadLevel: q.ReadLevel, GroupIds: q.GroupIds, WaID: q.WaID, SinceTime: q.SinceTime,
+		BeforeTime: q.BeforeTime, AssignedToMe: q.AssignedToMe, AssignedGroup: q.AssignedGroup,
+		Search: *q.Search, HitsCap: limit,
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("search messages: %w", err)
+	}
+	count := int64(len(hits))
+	if count >= limit {
+		rows, err := s.q.MessageList(ctx, q)
+		if err != nil {
+			return nil, 0, fmt.Errorf("list messages: %w", err)
+		}
+		return rows, count, nil
+	}
+	ids := pageOfHits(hits, q.Off, q.Lim)
+	if len(ids) == 0 {
+		return nil, count, nil
+	}
+	found, err := s.q.MessagesByIDs(ctx, db.MessagesByIDsParams{UserID: q.UserID, Ids: ids})
+	if err != nil {
+		return nil, 0, fmt.Errorf("read searched messages: %w", err)
+	}
+	// MessagesByIDs answers in no order; a message pruned in between is
+	// missing from it and from the page.
+	byID := make(map[int64]db.MessagesByIDsRow, len(found))
+	for _, r := range found {
+		byID[r.ID] = r
+	}
+	rows := make([]db.MessageListRow, 0, len(ids))
+	for _, id := range ids {
+		if r, ok := byID[id]; ok {
+			rows = append(rows, db.MessageListRow(r))
+		}
+	}
+	return rows, count, nil
+}
+
+// pageOfHits sorts hits as MessageList does (newest first, then the higher
+// id) and returns the ids of the window [off, off+lim).
+func pageOfHits(hits []db.MessageSearchHitsRow, off, lim int32) []int64 {
+	slices.SortFunc(hits, func(a, b db.MessageSearchHitsRow) int {
+		if c := b.Ts.Compare(a.Ts); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.ID, a.ID)
+	})
+	if int(off) >= len(hits) {
+		return nil
+	}
+	window := hits[off:min(len(hits), int(off)+int(lim))]
+	ids := make([]int64, len(window))
+	for i, h := range window {
+		ids[i] = h.ID
+	}
+	return ids
 }
 
 // MarkReceived sets v's received mark for a chat it may read to ts; marks
