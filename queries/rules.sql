@@ -119,7 +119,7 @@ LIMIT @lim;
 -- RuleEngineEvents found none below the horizon: the engine then looks
 -- again soon rather than waiting for a notification that may never come.
 -- It asks whether the last event of the log (one backward probe of
--- events_xid_id_idx, whatever the table's size or statistics) is after the
+-- events_pkey, whatever the table's size or statistics) is after the
 -- position; no horizon is needed: an event that went below the horizon
 -- since RuleEngineEvents ran is work to do soon as well.
 SELECT coalesce((SELECT (l.xid, l.id) > (CAST(@cursor_xid::text AS xid8), @cursor_id::bigint)

@@ -85,15 +85,22 @@ FOR UPDATE;
 
 -- name: EventFirstSince :one
 -- The first event, in log order, written at or after @since (all events of
--- a transaction share its start time, so none of them is split off).
+-- a transaction share its start time, so none of them is split off). The
+-- events written since are collected first (OFFSET 0 keeps the planner from
+-- walking the whole log in order instead, expecting the first of them
+-- early: 0.5-0.7 s on 2,000,000 events for the last hour's); their number
+-- is what the replay delivers anyway. Replay asks only for a @since after
+-- the log's first event (EventFirst).
 SELECT e.xid::text AS xid_text, e.id, e.created_at
-FROM events e
-WHERE e.created_at >= @since
+FROM (SELECT xid, id, created_at FROM events WHERE created_at >= @since OFFSET 0) e
 ORDER BY e.xid, e.id
 LIMIT 1;
 
--- name: EventOldest :one
-SELECT created_at FROM events ORDER BY created_at LIMIT 1;
+-- name: EventFirst :one
+-- The first event of the log. created_at has only a BRIN index
+-- (db/migrations/00014_events_one_btree.sql), so this is the log's first
+-- row by its primary key.
+SELECT xid::text AS xid_text, id, created_at FROM events ORDER BY xid, id LIMIT 1;
 
 -- name: EventCountBetween :one
 -- Events after position a up to and including position b.

@@ -397,7 +397,7 @@ type RuleEngineEventsAboveHorizonParams struct {
 // RuleEngineEvents found none below the horizon: the engine then looks
 // again soon rather than waiting for a notification that may never come.
 // It asks whether the last event of the log (one backward probe of
-// events_xid_id_idx, whatever the table's size or statistics) is after the
+// events_pkey, whatever the table's size or statistics) is after the
 // position; no horizon is needed: an event that went below the horizon
 // since RuleEngineEvents ran is work to do soon as well.
 func (q *Queries) RuleEngineEventsAboveHorizon(ctx context.Context, arg RuleEngineEventsAboveHorizonParams) (bool, error) {

@@ -37,10 +37,29 @@ func (q *Queries) EventCountBetween(ctx context.Context, arg EventCountBetweenPa
 	return count, err
 }
 
+const eventFirst = `-- name: EventFirst :one
+SELECT xid::text AS xid_text, id, created_at FROM events ORDER BY xid, id LIMIT 1
+`
+
+type EventFirstRow struct {
+	XidText   string
+	ID        int64
+	CreatedAt time.Time
+}
+
+// The first event of the log. created_at has only a BRIN index
+// (db/migrations/00014_events_one_btree.sql), so this is the log's first
+// row by its primary key.
+func (q *Queries) EventFirst(ctx context.Context) (EventFirstRow, error) {
+	row := q.db.QueryRow(ctx, eventFirst)
+	var i EventFirstRow
+	err := row.Scan(&i.XidText, &i.ID, &i.CreatedAt)
+	return i, err
+}
+
 const eventFirstSince = `-- name: EventFirstSince :one
 SELECT e.xid::text AS xid_text, e.id, e.created_at
-FROM events e
-WHERE e.created_at >= $1
+FROM (SELECT xid, id, created_at FROM events WHERE created_at >= $1 OFFSET 0) e
 ORDER BY e.xid, e.id
 LIMIT 1
 `
@@ -52,23 +71,17 @@ type EventFirstSinceRow struct {
 }
 
 // The first event, in log order, written at or after @since (all events of
-// a transaction share its start time, so none of them is split off).
+// a transaction share its start time, so none of them is split off). The
+// events written since are collected first (OFFSET 0 keeps the planner from
+// walking the whole log in order instead, expecting the first of them
+// early: 0.5-0.7 s on 2,000,000 events for the last hour's); their number
+// is what the replay delivers anyway. Replay asks only for a @since after
+// the log's first event (EventFirst).
 func (q *Queries) EventFirstSince(ctx context.Context, since time.Time) (EventFirstSinceRow, error) {
 	row := q.db.QueryRow(ctx, eventFirstSince, since)
 	var i EventFirstSinceRow
 	err := row.Scan(&i.XidText, &i.ID, &i.CreatedAt)
 	return i, err
-}
-
-const eventOldest = `-- name: EventOldest :one
-SELECT created_at FROM events ORDER BY created_at LIMIT 1
-`
-
-func (q *Queries) EventOldest(ctx context.Context) (time.Time, error) {
-	row := q.db.QueryRow(ctx, eventOldest)
-	var created_at time.Time
-	err := row.Scan(&created_at)
-	return created_at, err
 }
 
 const fanoutChats = `-- name: FanoutChats :many

@@ -388,22 +388,25 @@ func (s *Service) Replay(ctx context.Context, actor *auth.Principal, id int64, s
 		if err != nil {
 			return fmt.Errorf("lock webhook %d: %w", id, err)
 		}
-		oldest, err := q.EventOldest(ctx)
+		first, err := q.EventFirst(ctx)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notify(ctx, q, OpReplayed, id) // an empty log: nothing to replay
 		}
 		if err != nil {
-			return fmt.Errorf("oldest event: %w", err)
+			return fmt.Errorf("first event: %w", err)
 		}
-		if oldest.After(since) {
-			res.From = oldest.Truncate(time.Second)
-		}
-		first, err := q.EventFirstSince(ctx, since)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return notify(ctx, q, OpReplayed, id)
-		}
-		if err != nil {
-			return fmt.Errorf("first event since %s: %w", since, err)
+		if first.CreatedAt.After(since) {
+			// The whole log: it starts after since.
+			res.From = first.CreatedAt.Truncate(time.Second)
+		} else {
+			after, err := q.EventFirstSince(ctx, since)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return notify(ctx, q, OpReplayed, id)
+			}
+			if err != nil {
+				return fmt.Errorf("first event since %s: %w", since, err)
+			}
+			first = db.EventFirstRow(after)
 		}
 		// Just before the first event: (xid, id-1) precedes it, and no other
 		// event of its transaction precedes it (they share created_at).
