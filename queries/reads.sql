@@ -205,6 +205,15 @@ WHERE (@read_level::text = 'all'
   AND m.body_text ILIKE @search::text
 LIMIT @hits_cap::bigint;
 
+-- name: MessageSearchRecent :one
+-- How many of the newest @sample messages match a search: how dense the
+-- word is where MessageList's walk of messages_ts_idx newest first would
+-- start. Only the walk reads these rows in this order, so only it is
+-- costed by this (ListMessages, searchMessages).
+SELECT count(*)
+FROM (SELECT m.body_text FROM messages m ORDER BY m.ts DESC, m.id DESC LIMIT @sample::bigint) recent
+WHERE recent.body_text ILIKE @search::text;
+
 -- name: MessagesByIDs :many
 -- The last messages of a page of chats (already permission-checked).
 SELECT m.id, m.wamid, m.chat_wa_id, m.from_us, m.sender_id, m.waba_payload, m.context,

@@ -691,6 +691,28 @@ func (q *Queries) MessageSearchHits(ctx context.Context, arg MessageSearchHitsPa
 	return items, nil
 }
 
+const messageSearchRecent = `-- name: MessageSearchRecent :one
+SELECT count(*)
+FROM (SELECT m.body_text FROM messages m ORDER BY m.ts DESC, m.id DESC LIMIT $1::bigint) recent
+WHERE recent.body_text ILIKE $2::text
+`
+
+type MessageSearchRecentParams struct {
+	Sample int64
+	Search string
+}
+
+// How many of the newest @sample messages match a search: how dense the
+// word is where MessageList's walk of messages_ts_idx newest first would
+// start. Only the walk reads these rows in this order, so only it is
+// costed by this (ListMessages, searchMessages).
+func (q *Queries) MessageSearchRecent(ctx context.Context, arg MessageSearchRecentParams) (int64, error) {
+	row := q.db.QueryRow(ctx, messageSearchRecent, arg.Sample, arg.Search)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const messageTagsForMessages = `-- name: MessageTagsForMessages :many
 SELECT mt.id AS tagging_id, mt.message_id, mt.extra, t.id, t.name, t.web_inbox_color
 FROM message_taggings mt JOIN tags t ON t.id = mt.tag_id

@@ -193,3 +193,41 @@ func TestSearchPageMatchesTheUnsearchedList(t *testing.T) {
 		"parcel 5", "parcel 4", "parcel 3", "parcel 2", "parcel 1", "parcel zero"}, bodies,
 		"newest first; on the same second the later id first")
 }
+
+// A word with more matches than the count's bound but few among the newest
+// messages is read by all of its matches (walking the newest messages for
+// it would read thousands of rows per match); the page must be the same.
+func TestSearchSparseAmongTheNewest(t *testing.T) {
+	e := setup(t)
+	seedSearchable(t, e, 1005)
+	ctx := t.Context()
+	_, err := e.pool.Exec(ctx, `UPDATE messages SET ts = ts - interval '1 day' WHERE wamid LIKE 'wamid.S%'`)
+	require.NoError(t, err)
+	// 2,500 newer messages that do not match, in one chat.
+	_, err = e.pool.Exec(ctx, `
+		INSERT INTO messages (wamid, chat_wa_id, from_us, type, waba_payload, body_text, ts)
+		SELECT 'wamid.N' || i, '1777000001', false, 'text',
+		       jsonb_build_object('type', 'text', 'text', jsonb_build_object('body', 'hello ' || i)),
+		       'hello ' || i, date_trunc('second', now()) - make_interval(secs => i)
+		FROM generate_series(1, 2500) i`)
+	require.NoError(t, err)
+
+	bodies := func(path string) (int, bool, []string) {
+		r := e.do(req{Method: "GET", Path: path, Token: e.adminToken})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		var out []string
+		for _, m := range results(t, r) {
+			out = append(out, m["waba_payload"].(map[string]any)["text"].(map[string]any)["body"].(string))
+		}
+		j := r.JSON(t)
+		return int(j["count"].(float64)), j["next"] != nil, out
+	}
+	count, next, got := bodies("/api/v1/messages/?search=parcel&limit=3")
+	require.Equal(t, 1000, count, "the bound")
+	require.True(t, next)
+	require.Equal(t, []string{"my parcel 1", "my parcel 2", "my parcel 3"}, got)
+	count, next, got = bodies("/api/v1/messages/?search=parcel&limit=3&offset=1000")
+	require.Equal(t, 1004, count, "the bound rises to offset+limit+1")
+	require.True(t, next)
+	require.Equal(t, []string{"my parcel 1001", "my parcel 1002", "my parcel 1003"}, got)
+}
