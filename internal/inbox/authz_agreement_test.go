@@ -19,8 +19,9 @@ import (
 // webhook fan-out and for writes) and in the SQL of the list queries
 // (queries/reads.sql), where it must be to keep counts and pages true.
 // This test holds them together: for every level and every kind of
-// assignment, the chats list, its count and a single chat's read show
-// exactly the chats Covers allows.
+// assignment, the chats list, its count, a single chat's read and the
+// messages list (whose statements differ with a search: MessageList and
+// MessageCount, MessageSearchHits) show exactly the chats Covers allows.
 func TestCoversAgreesWithTheSQLFilter(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -45,7 +46,7 @@ func TestCoversAgreesWithTheSQLFilter(t *testing.T) {
 		for _, g := range []*int64{nil, &mine, &theirs} {
 			c := chat{waID: fmt.Sprint(15550000100 + len(chats)), user: u, group: g}
 			chats = append(chats, c)
-			msgs = append(msgs, waba.Message{ID: "w" + c.waID, From: c.waID, Timestamp: base + int64(len(chats)), Type: "text", Raw: []byte(`{}`)})
+			msgs = append(msgs, waba.Message{ID: "w" + c.waID, From: c.waID, Timestamp: base + int64(len(chats)), Type: "text", Text: "see parcel " + c.waID, Raw: []byte(`{}`)})
 		}
 	}
 	require.NoError(t, svc.Ingest(ctx, &waba.Notification{Messages: msgs}))
@@ -74,6 +75,19 @@ func TestCoversAgreesWithTheSQLFilter(t *testing.T) {
 				require.Equal(t, covered, err == nil, "single chat, assigned to user %v and group %v: %v", deref(c.user), deref(c.group), err)
 			}
 			require.Equal(t, int64(want), count, "the count agrees with the page")
+			for _, search := range []string{"", "parcel"} {
+				listed, count, err := svc.ListMessages(ctx, v, inbox.MessageFilter{Search: search}, inbox.Page{Limit: 100})
+				require.NoError(t, err)
+				got := map[string]bool{}
+				for _, m := range listed {
+					got[m.ChatWaID] = true
+				}
+				for _, c := range chats {
+					require.Equal(t, level.Covers(me, v.GroupIDs, c.user, c.group), got[c.waID],
+						"messages list (search %q), chat assigned to user %v and group %v", search, deref(c.user), deref(c.group))
+				}
+				require.Equal(t, int64(want), count, "the messages count (search %q) agrees with the page", search)
+			}
 		})
 	}
 }
