@@ -221,7 +221,11 @@ func TestWebsocketTwoHubsDeliverEveryEvent(t *testing.T) {
 func TestWebsocketSlowClientIsDisconnected(t *testing.T) {
 	t.Parallel()
 	s := newStack(t)
-	sv := s.server(func(c *ws.Config) { c.QueueSize, c.BatchSize, c.PingInterval = 4, 10, time.Hour })
+	// A queue of 16 frames of 320 KB: the slow client's kernel buffers and
+	// queue hold about 32 of the 80 frames, so it must overflow, while the
+	// fast client would have to fall 5 MB behind, which a test run beside
+	// other packages' tests once did with a queue of 4.
+	sv := s.server(func(c *ws.Config) { c.QueueSize, c.BatchSize, c.PingInterval = 16, 10, time.Hour })
 	fast := sv.dial()
 	fast.auth(s.adminToken)
 	// The slow client authenticates, then never reads its socket: its
@@ -235,8 +239,8 @@ func TestWebsocketSlowClientIsDisconnected(t *testing.T) {
 	require.Contains(t, string(answer), `"success"`)
 	require.Eventually(t, func() bool { return sv.metric("wamux_ws_clients") == "2" }, 5*time.Second, 20*time.Millisecond)
 
-	// 400 statuses of 32 KB each (13 MB) in 40 frames.
-	const n = 400
+	// 800 statuses of 32 KB each (26 MB) in 80 frames.
+	const n = 800
 	s.exec(`INSERT INTO events (kind, chat_wa_id, payload)
 	        SELECT 'status', NULL, jsonb_build_object('status', jsonb_build_object(
 	            'id', 'wamid.S' || g, 'status', 'delivered', 'timestamp', '1700000000',
