@@ -45,8 +45,8 @@ SELECT pg.wa_id, pg.assigned_user_id, pg.assigned_group_id,
             AND (sqlc.narg(assigned_group)::bigint IS NULL OR c.assigned_group_id = sqlc.narg(assigned_group))
             AND (sqlc.narg(search)::text IS NULL
                  OR EXISTS (SELECT 1 FROM persons p WHERE p.wa_id = c.wa_id AND p.profile_name ILIKE sqlc.narg(search))
-                 OR c.wa_id ILIKE sqlc.narg(search)
-                 OR EXISTS (SELECT 1 FROM messages sm WHERE sm.chat_wa_id = c.wa_id AND sm.body_text ILIKE sqlc.narg(search)))
+                 OR c.wa_id LIKE sqlc.narg(search)
+                 OR EXISTS (SELECT 1 FROM messages sm WHERE sm.chat_wa_id = c.wa_id AND sm.body_text LIKE sqlc.narg(search)))
           LIMIT sqlc.narg(count_cap)::bigint) counted)::bigint AS total
 FROM (
     SELECT c.wa_id, c.assigned_user_id, c.assigned_group_id, c.last_message_id, c.last_message_at, c.incoming_count,
@@ -59,8 +59,8 @@ FROM (
       AND (NOT @assigned_to_me::boolean OR c.assigned_user_id = @user_id::bigint)
       AND (sqlc.narg(assigned_group)::bigint IS NULL OR c.assigned_group_id = sqlc.narg(assigned_group))
       AND (sqlc.narg(search)::text IS NULL
-           OR p.profile_name ILIKE sqlc.narg(search) OR c.wa_id ILIKE sqlc.narg(search)
-           OR EXISTS (SELECT 1 FROM messages sm WHERE sm.chat_wa_id = c.wa_id AND sm.body_text ILIKE sqlc.narg(search)))
+           OR p.profile_name ILIKE sqlc.narg(search) OR c.wa_id LIKE sqlc.narg(search)
+           OR EXISTS (SELECT 1 FROM messages sm WHERE sm.chat_wa_id = c.wa_id AND sm.body_text LIKE sqlc.narg(search)))
     ORDER BY c.last_message_at DESC NULLS LAST, c.wa_id
     LIMIT @lim OFFSET @off
 ) pg
@@ -132,8 +132,8 @@ WHERE (@read_level::text = 'all'
   AND (sqlc.narg(assigned_group)::bigint IS NULL OR c.assigned_group_id = sqlc.narg(assigned_group))
   AND (sqlc.narg(search)::text IS NULL
        OR EXISTS (SELECT 1 FROM persons p WHERE p.wa_id = c.wa_id AND p.profile_name ILIKE sqlc.narg(search))
-       OR c.wa_id ILIKE sqlc.narg(search)
-       OR EXISTS (SELECT 1 FROM messages sm WHERE sm.chat_wa_id = c.wa_id AND sm.body_text ILIKE sqlc.narg(search)))
+       OR c.wa_id LIKE sqlc.narg(search)
+       OR EXISTS (SELECT 1 FROM messages sm WHERE sm.chat_wa_id = c.wa_id AND sm.body_text LIKE sqlc.narg(search)))
 LIMIT sqlc.narg(count_cap)::bigint) counted;
 
 -- name: ChatGet :one
@@ -165,7 +165,7 @@ WHERE (@read_level::text = 'all'
   AND (sqlc.narg(before_time)::timestamptz IS NULL OR m.ts < sqlc.narg(before_time))
   AND (NOT @assigned_to_me::boolean OR c.assigned_user_id = @user_id::bigint)
   AND (sqlc.narg(assigned_group)::bigint IS NULL OR c.assigned_group_id = sqlc.narg(assigned_group))
-  AND (sqlc.narg(search)::text IS NULL OR m.body_text ILIKE sqlc.narg(search))
+  AND (sqlc.narg(search)::text IS NULL OR m.body_text LIKE sqlc.narg(search))
 ORDER BY m.ts DESC, m.id DESC
 LIMIT @lim OFFSET @off;
 
@@ -202,7 +202,7 @@ WHERE (@read_level::text = 'all'
   AND (sqlc.narg(before_time)::timestamptz IS NULL OR m.ts < sqlc.narg(before_time))
   AND (NOT @assigned_to_me::boolean OR c.assigned_user_id = @user_id::bigint)
   AND (sqlc.narg(assigned_group)::bigint IS NULL OR c.assigned_group_id = sqlc.narg(assigned_group))
-  AND m.body_text ILIKE @search::text
+  AND m.body_text LIKE @search::text
 LIMIT @hits_cap::bigint;
 
 -- name: MessageSearchRecent :one
@@ -212,7 +212,7 @@ LIMIT @hits_cap::bigint;
 -- costed by this (ListMessages, searchMessages).
 SELECT count(*)
 FROM (SELECT m.body_text FROM messages m ORDER BY m.ts DESC, m.id DESC LIMIT @sample::bigint) recent
-WHERE recent.body_text ILIKE @search::text;
+WHERE recent.body_text LIKE @search::text;
 
 -- name: MessagesByIDs :many
 -- The last messages of a page of chats (already permission-checked).
@@ -234,7 +234,7 @@ JOIN chats c ON c.wa_id = p.wa_id
 WHERE (@read_level::text = 'all'
        OR (@read_level::text IN ('group', 'assigned') AND c.assigned_user_id = @user_id::bigint)
        OR (@read_level::text = 'group' AND c.assigned_group_id = ANY(@group_ids::bigint[])))
-  AND (sqlc.narg(search)::text IS NULL OR p.profile_name ILIKE sqlc.narg(search) OR p.wa_id ILIKE sqlc.narg(search))
+  AND (sqlc.narg(search)::text IS NULL OR p.profile_name ILIKE sqlc.narg(search) OR p.wa_id LIKE sqlc.narg(search))
 ORDER BY p.last_message_at DESC NULLS LAST, p.wa_id
 LIMIT @lim OFFSET @off;
 
@@ -245,7 +245,7 @@ JOIN chats c ON c.wa_id = p.wa_id
 WHERE (@read_level::text = 'all'
        OR (@read_level::text IN ('group', 'assigned') AND c.assigned_user_id = @user_id::bigint)
        OR (@read_level::text = 'group' AND c.assigned_group_id = ANY(@group_ids::bigint[])))
-  AND (sqlc.narg(search)::text IS NULL OR p.profile_name ILIKE sqlc.narg(search) OR p.wa_id ILIKE sqlc.narg(search));
+  AND (sqlc.narg(search)::text IS NULL OR p.profile_name ILIKE sqlc.narg(search) OR p.wa_id LIKE sqlc.narg(search));
 
 -- name: ChatTagsForChats :many
 SELECT ct.id AS tagging_id, ct.chat_wa_id, ct.extra, t.id, t.name, t.web_inbox_color

@@ -22,8 +22,8 @@ WHERE ($1::text = 'all'
   AND ($5::bigint IS NULL OR c.assigned_group_id = $5)
   AND ($6::text IS NULL
        OR EXISTS (SELECT 1 FROM persons p WHERE p.wa_id = c.wa_id AND p.profile_name ILIKE $6)
-       OR c.wa_id ILIKE $6
-       OR EXISTS (SELECT 1 FROM messages sm WHERE sm.chat_wa_id = c.wa_id AND sm.body_text ILIKE $6))
+       OR c.wa_id LIKE $6
+       OR EXISTS (SELECT 1 FROM messages sm WHERE sm.chat_wa_id = c.wa_id AND sm.body_text LIKE $6))
 LIMIT $7::bigint) counted
 `
 
@@ -154,8 +154,8 @@ SELECT pg.wa_id, pg.assigned_user_id, pg.assigned_group_id,
             AND ($5::bigint IS NULL OR c.assigned_group_id = $5)
             AND ($6::text IS NULL
                  OR EXISTS (SELECT 1 FROM persons p WHERE p.wa_id = c.wa_id AND p.profile_name ILIKE $6)
-                 OR c.wa_id ILIKE $6
-                 OR EXISTS (SELECT 1 FROM messages sm WHERE sm.chat_wa_id = c.wa_id AND sm.body_text ILIKE $6))
+                 OR c.wa_id LIKE $6
+                 OR EXISTS (SELECT 1 FROM messages sm WHERE sm.chat_wa_id = c.wa_id AND sm.body_text LIKE $6))
           LIMIT $7::bigint) counted)::bigint AS total
 FROM (
     SELECT c.wa_id, c.assigned_user_id, c.assigned_group_id, c.last_message_id, c.last_message_at, c.incoming_count,
@@ -168,8 +168,8 @@ FROM (
       AND (NOT $4::boolean OR c.assigned_user_id = $2::bigint)
       AND ($5::bigint IS NULL OR c.assigned_group_id = $5)
       AND ($6::text IS NULL
-           OR p.profile_name ILIKE $6 OR c.wa_id ILIKE $6
-           OR EXISTS (SELECT 1 FROM messages sm WHERE sm.chat_wa_id = c.wa_id AND sm.body_text ILIKE $6))
+           OR p.profile_name ILIKE $6 OR c.wa_id LIKE $6
+           OR EXISTS (SELECT 1 FROM messages sm WHERE sm.chat_wa_id = c.wa_id AND sm.body_text LIKE $6))
     ORDER BY c.last_message_at DESC NULLS LAST, c.wa_id
     LIMIT $9 OFFSET $8
 ) pg
@@ -535,7 +535,7 @@ WHERE ($2::text = 'all'
   AND ($6::timestamptz IS NULL OR m.ts < $6)
   AND (NOT $7::boolean OR c.assigned_user_id = $1::bigint)
   AND ($8::bigint IS NULL OR c.assigned_group_id = $8)
-  AND ($9::text IS NULL OR m.body_text ILIKE $9)
+  AND ($9::text IS NULL OR m.body_text LIKE $9)
 ORDER BY m.ts DESC, m.id DESC
 LIMIT $11 OFFSET $10
 `
@@ -630,7 +630,7 @@ WHERE ($1::text = 'all'
   AND ($6::timestamptz IS NULL OR m.ts < $6)
   AND (NOT $7::boolean OR c.assigned_user_id = $2::bigint)
   AND ($8::bigint IS NULL OR c.assigned_group_id = $8)
-  AND m.body_text ILIKE $9::text
+  AND m.body_text LIKE $9::text
 LIMIT $10::bigint
 `
 
@@ -694,7 +694,7 @@ func (q *Queries) MessageSearchHits(ctx context.Context, arg MessageSearchHitsPa
 const messageSearchRecent = `-- name: MessageSearchRecent :one
 SELECT count(*)
 FROM (SELECT m.body_text FROM messages m ORDER BY m.ts DESC, m.id DESC LIMIT $1::bigint) recent
-WHERE recent.body_text ILIKE $2::text
+WHERE recent.body_text LIKE $2::text
 `
 
 type MessageSearchRecentParams struct {
@@ -830,7 +830,7 @@ JOIN chats c ON c.wa_id = p.wa_id
 WHERE ($1::text = 'all'
        OR ($1::text IN ('group', 'assigned') AND c.assigned_user_id = $2::bigint)
        OR ($1::text = 'group' AND c.assigned_group_id = ANY($3::bigint[])))
-  AND ($4::text IS NULL OR p.profile_name ILIKE $4 OR p.wa_id ILIKE $4)
+  AND ($4::text IS NULL OR p.profile_name ILIKE $4 OR p.wa_id LIKE $4)
 `
 
 type PersonCountParams struct {
@@ -859,7 +859,7 @@ JOIN chats c ON c.wa_id = p.wa_id
 WHERE ($1::text = 'all'
        OR ($1::text IN ('group', 'assigned') AND c.assigned_user_id = $2::bigint)
        OR ($1::text = 'group' AND c.assigned_group_id = ANY($3::bigint[])))
-  AND ($4::text IS NULL OR p.profile_name ILIKE $4 OR p.wa_id ILIKE $4)
+  AND ($4::text IS NULL OR p.profile_name ILIKE $4 OR p.wa_id LIKE $4)
 ORDER BY p.last_message_at DESC NULLS LAST, p.wa_id
 LIMIT $6 OFFSET $5
 `

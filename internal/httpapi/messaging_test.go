@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -240,6 +241,35 @@ func TestSearchTakesWildcardsLiterally(t *testing.T) {
 	require.Equal(t, float64(1), r.JSON(t)["count"], "chats are found by message text")
 	r = e.do(req{Method: "GET", Path: "/api/v1/persons/?search=0203", Token: e.adminToken})
 	require.Equal(t, float64(1), r.JSON(t)["count"], "persons are found by wa_id")
+}
+
+// A search ignores case in every script the database's lower-casing knows,
+// on both sides: messages store their searchable text folded (migration
+// 00015), the phrase is folded the same way, and what the API returns keeps
+// the text as it was sent.
+func TestSearchIgnoresCase(t *testing.T) {
+	e := setup(t)
+	now := time.Now()
+	const body = "Où est mon REMBOURSEMENT? Ärger mit der Lieferung"
+	e.inbound(inboundText("wamid.C1", "15550000211", "Zoë MÜLLER", body, now))
+	e.inbound(inboundText("wamid.C2", "15550000212", "Other", "nothing to see", now))
+	r := e.do(req{Method: "POST", Path: "/api/v1/messages/", Token: e.adminToken,
+		Body: map[string]any{"wa_id": "15550000212", "type": "text", "text": map[string]any{"body": "Your Refund Is On Its Way"}}})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+
+	for _, q := range []string{"remboursement", "REMBOURSEMENT", "ärger", "ÄRGER", "oÙ eSt", "refund is", "REFUND"} {
+		ms := results(t, e.do(req{Method: "GET", Path: "/api/v1/messages/?search=" + url.QueryEscape(q), Token: e.adminToken}))
+		require.Len(t, ms, 1, "messages searched for %q", q)
+	}
+	ms := results(t, e.do(req{Method: "GET", Path: "/api/v1/messages/?search=%C3%A4RGER", Token: e.adminToken}))
+	require.Equal(t, body, ms[0]["waba_payload"].(map[string]any)["text"].(map[string]any)["body"], "the message keeps its case")
+	for _, q := range []string{"ärger", "LIEFERUNG", "müller", "MÜLLER", "zoË", "REFUND"} {
+		r := e.do(req{Method: "GET", Path: "/api/v1/chats/?search=" + url.QueryEscape(q), Token: e.adminToken})
+		require.Equal(t, float64(1), r.JSON(t)["count"], "chats searched for %q", q)
+	}
+	r = e.do(req{Method: "GET", Path: "/api/v1/persons/?search=" + url.QueryEscape("MÜLLER"), Token: e.adminToken})
+	require.Equal(t, float64(1), r.JSON(t)["count"], "persons are found by name in any case")
+	require.Equal(t, "15550000211", results(t, r)[0]["wa_id"])
 }
 
 func TestSendMessage(t *testing.T) {

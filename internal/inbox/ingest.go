@@ -340,7 +340,7 @@ func (s *Service) ingestMessages(ctx context.Context, q *db.Queries, n *waba.Not
 		p.Types = append(p.Types, m.Type)
 		p.Payloads = append(p.Payloads, payload)
 		p.Contexts = append(p.Contexts, orNull(m.Context))
-		p.BodyTexts = append(p.BodyTexts, m.Text)
+		p.BodyTexts = append(p.BodyTexts, SearchText(m.Text))
 		p.Tss = append(p.Tss, posix(m.Timestamp))
 		p.Raws = append(p.Raws, raw)
 	}

@@ -81,14 +81,26 @@ type ChatFilter struct {
 	AssignedGroup *int64
 }
 
-// likePattern turns a user's search phrase into an ILIKE pattern matching
-// it anywhere, with % and _ taken literally.
+// SearchText is a message's text as messages.body_text stores it: folded
+// to lower case, so that a search compares bytes (LIKE with a folded
+// pattern) instead of lower-casing every row it reads as ILIKE does (about
+// 0.5 µs a row against 0.07 in this database's locale; migration 00015).
+// Every writer of body_text folds with this, and likePattern folds the
+// phrase with it, so the two sides always agree.
+func SearchText(text string) string {
+	return strings.ToLower(text)
+}
+
+// likePattern turns a user's search phrase into a pattern matching it
+// anywhere, with % and _ taken literally, folded as SearchText folds
+// messages: LIKE against body_text, ILIKE against names (which the folding
+// does not change).
 func likePattern(phrase string) *string {
 	if phrase == "" {
 		return nil
 	}
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	p := "%" + r.Replace(phrase) + "%"
+	p := "%" + r.Replace(SearchText(phrase)) + "%"
 	return &p
 }
 

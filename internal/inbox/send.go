@@ -110,7 +110,7 @@ func (s *Service) Send(ctx context.Context, v Viewer, in SendInput) (SendResult,
 		rows, err := q.MessagesInsert(ctx, db.MessagesInsertParams{
 			Wamids: []string{res.MessageID}, ChatWaIds: []string{in.To}, FromUs: []bool{true}, SenderIds: []int64{v.UserID},
 			Types: []string{in.Type}, Payloads: []json.RawMessage{payload}, Contexts: []json.RawMessage{orNull(in.Context)},
-			BodyTexts: []string{bodyText(in.Type, in.Body)}, Tss: []time.Time{now},
+			BodyTexts: []string{SearchText(bodyText(in.Type, in.Body))}, Tss: []time.Time{now},
 		})
 		if err != nil {
 			return fmt.Errorf("store sent message: %w", err)

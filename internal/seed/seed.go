@@ -549,7 +549,7 @@ func (s *seeder) generate(ctx context.Context, batches chan<- [][]any) {
 		ts := time.Unix(m.ts, 0).UTC()
 		body := t.body(!m.out, c.first)
 		row := make([]any, len(messageColumns))
-		row[1], row[2], row[4], row[6], row[12], row[13] = c.waID, m.out, "text", body, ts, ts
+		row[1], row[2], row[4], row[6], row[12], row[13] = c.waID, m.out, "text", inbox.SearchText(body), ts, ts
 		payload = payload[:0]
 		if !m.out {
 			wamid := waba.NewInboundMessageID(c.waID)
