@@ -16,8 +16,10 @@
 -- This folds the rows already stored, with PostgreSQL's lower(), which
 -- agrees with Go's for every letter but a few whose lower case Unicode
 -- revised (a message with one of those stays findable by the letters
--- around it). On 1,000,000 messages it rewrites most rows: about a minute,
--- during which inbound writes wait.
+-- around it). It rewrites every row with a capital letter, and inbound
+-- writes wait for it: on 1,000,000 messages of `wamux seed` it rewrote
+-- 960,910 rows in 52 s, and the table with its indexes grew from 820 MB to
+-- 1,506 MB until autovacuum frees the old rows' space for new ones.
 
 -- +goose Up
 UPDATE messages SET body_text = lower(body_text) WHERE body_text <> lower(body_text);

@@ -393,12 +393,14 @@ func (s *Service) listMessages(ctx context.Context, q db.MessageListParams) ([]d
 
 // How searchMessages reads a page when there are more matches than it
 // counts. Walking messages_ts_idx newest first (MessageList's plan for a
-// frequent word) reads about (offset+limit) / density rows, at ~3 µs of
-// ILIKE each; reading every match by the trigram index and sorting them
-// costs ~7 µs per match. PostgreSQL's costs take ILIKE for far cheaper
-// than it is, so it walks for words where that reads tens of thousands of
-// rows: "invoice", 1,969 matches in 1,000,000 messages but few among the
-// newest, took 72 ms walking against 14 ms by its matches.
+// frequent word) reads about (offset+limit) / density rows, at ~3 µs each
+// when measured with ILIKE (a heap row in index order and the match; the
+// match's part fell to a seventh with folded text and LIKE, migration
+// 00015); reading every match by the trigram index and sorting them costs
+// ~7 µs per match. PostgreSQL's costs take the match for far cheaper than
+// it is, so it walks for words where that reads tens of thousands of rows:
+// "invoice", 1,969 matches in 1,000,000 messages but few among the newest,
+// took 72 ms walking against 14 ms by its matches.
 const (
 	// searchRecentSample is how many of the newest messages tell the
 	// word's density where the walk starts (~6 ms).
