@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -230,4 +231,79 @@ func TestSearchSparseAmongTheNewest(t *testing.T) {
 	require.Equal(t, 1004, count, "the bound rises to offset+limit+1")
 	require.True(t, next)
 	require.Equal(t, []string{"my parcel 1001", "my parcel 1002", "my parcel 1003"}, got)
+}
+
+// The chats list finds the chats a search matches by their messages in
+// three ways, chosen by how many messages match and in how many chats
+// (inbox.searchChats): from every match's chat, by probing each chat's
+// messages, or as the planner likes. Whichever, pages and counts must be
+// those of the plain definition: chats matching by name, number or a
+// message, newest first, counted up to the bound.
+func TestChatsSearchAgreesWithItsDefinition(t *testing.T) {
+	e := setup(t)
+	ctx := t.Context()
+	// 2,100 chats with one "parcel" message each: spread.
+	seedSearchable(t, e, 2100)
+	// One chat with 2,100 "crate" messages: frequent in one chat.
+	_, err := e.pool.Exec(ctx, `INSERT INTO persons (wa_id, profile_name, initials) VALUES ('1888000001', 'Crate Keeper', 'CK')`)
+	require.NoError(t, err)
+	_, err = e.pool.Exec(ctx, `INSERT INTO chats (wa_id) VALUES ('1888000001')`)
+	require.NoError(t, err)
+	_, err = e.pool.Exec(ctx, `
+		INSERT INTO messages (wamid, chat_wa_id, from_us, type, waba_payload, body_text, ts)
+		SELECT 'wamid.K' || i, '1888000001', false, 'text', jsonb_build_object('type', 'text', 'text', jsonb_build_object('body', 'crate ' || i)),
+		       'crate ' || i, date_trunc('second', now()) - make_interval(secs => 90 * i)
+		FROM generate_series(1, 2100) i`)
+	require.NoError(t, err)
+	_, err = e.pool.Exec(ctx, `
+		UPDATE chats c SET last_message_id = m.id, last_message_at = m.ts, incoming_count = 2100
+		FROM messages m WHERE m.wamid = 'wamid.K1' AND c.wa_id = m.chat_wa_id`)
+	require.NoError(t, err)
+	e.inbound(inboundText("wamid.X1", "15550000711", "Parcel Person", "hello", time.Now()))
+
+	definition := func(pattern string) []string {
+		rows, err := e.pool.Query(ctx, `
+			SELECT c.wa_id FROM chats c JOIN persons p ON p.wa_id = c.wa_id
+			WHERE p.profile_name ILIKE $1 OR c.wa_id LIKE $1
+			   OR EXISTS (SELECT 1 FROM messages m WHERE m.chat_wa_id = c.wa_id AND m.body_text LIKE $1)
+			ORDER BY c.last_message_at DESC NULLS LAST, c.wa_id`, pattern)
+		require.NoError(t, err)
+		var ids []string
+		for rows.Next() {
+			var id string
+			require.NoError(t, rows.Scan(&id))
+			ids = append(ids, id)
+		}
+		require.NoError(t, rows.Err())
+		return ids
+	}
+	cases := []struct {
+		word          string
+		offset, limit int
+	}{
+		{"parcel", 0, 10},    // 2,000 hits in 2,000 chats: probed, counted from the hits
+		{"parcel", 995, 10},  // the same
+		{"parcel", 2095, 10}, // the bound (2,106) above the hits' 2,000 chats: the planner's choice
+		{"crate", 0, 10},     // 2,000 hits in one chat: the planner's choice
+		{"parcel 1", 0, 100}, // 1,111 hits: the chats of every match
+		{"parcel 1", 1100, 100},
+		{"zeppelin", 0, 10}, // none
+	}
+	for _, c := range cases {
+		want := definition("%" + c.word + "%")
+		bound := max(1000, c.offset+c.limit+1)
+		wantPage := want[min(c.offset, len(want)):min(c.offset+c.limit, len(want))]
+		r := e.do(req{Method: "GET", Token: e.adminToken,
+			Path: fmt.Sprintf("/api/v1/chats/?search=%s&offset=%d&limit=%d", url.QueryEscape(c.word), c.offset, c.limit)})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		var got []string
+		for _, chat := range results(t, r) {
+			got = append(got, chat["wa_id"].(string))
+		}
+		require.Equal(t, float64(min(len(want), bound)), r.JSON(t)["count"], "%+v", c)
+		require.Equal(t, len(wantPage), len(got), "%+v", c)
+		if len(wantPage) > 0 {
+			require.Equal(t, wantPage, got, "%+v", c)
+		}
+	}
 }

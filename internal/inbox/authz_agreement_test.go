@@ -19,8 +19,8 @@ import (
 // webhook fan-out and for writes) and in the SQL of the list queries
 // (queries/reads.sql), where it must be to keep counts and pages true.
 // This test holds them together: for every level and every kind of
-// assignment, the chats list, its count, a single chat's read and the
-// messages list (whose statements differ with a search: MessageList and
+// assignment, the chats list and its count (with and without a search), a
+// single chat's read and the messages list (whose statements differ with a search: MessageList and
 // MessageCount, MessageSearchHits) show exactly the chats Covers allows.
 func TestCoversAgreesWithTheSQLFilter(t *testing.T) {
 	t.Parallel()
@@ -58,23 +58,28 @@ func TestCoversAgreesWithTheSQLFilter(t *testing.T) {
 	for _, level := range []authz.Level{authz.All, authz.Group, authz.Assigned, authz.None} {
 		t.Run(string(level), func(t *testing.T) {
 			v := inbox.Viewer{UserID: me, GroupIDs: []int64{mine}, Permissions: authz.Permissions{CanReadChats: level}}
-			listed, count, err := svc.ListChats(ctx, v, inbox.ChatFilter{}, inbox.Page{Limit: 100})
-			require.NoError(t, err)
-			got := map[string]bool{}
-			for _, c := range listed {
-				got[c.WaID] = true
-			}
 			want := 0
 			for _, c := range chats {
 				covered := level.Covers(me, v.GroupIDs, c.user, c.group)
 				if covered {
 					want++
 				}
-				require.Equal(t, covered, got[c.waID], "chats list, chat assigned to user %v and group %v", deref(c.user), deref(c.group))
 				_, err := svc.GetChat(ctx, v, c.waID)
 				require.Equal(t, covered, err == nil, "single chat, assigned to user %v and group %v: %v", deref(c.user), deref(c.group), err)
 			}
-			require.Equal(t, int64(want), count, "the count agrees with the page")
+			for _, search := range []string{"", "parcel"} {
+				listed, count, err := svc.ListChats(ctx, v, inbox.ChatFilter{Search: search}, inbox.Page{Limit: 100})
+				require.NoError(t, err)
+				got := map[string]bool{}
+				for _, c := range listed {
+					got[c.WaID] = true
+				}
+				for _, c := range chats {
+					require.Equal(t, level.Covers(me, v.GroupIDs, c.user, c.group), got[c.waID],
+						"chats list (search %q), chat assigned to user %v and group %v", search, deref(c.user), deref(c.group))
+				}
+				require.Equal(t, int64(want), count, "the chats count (search %q) agrees with the page", search)
+			}
 			for _, search := range []string{"", "parcel"} {
 				listed, count, err := svc.ListMessages(ctx, v, inbox.MessageFilter{Search: search}, inbox.Page{Limit: 100})
 				require.NoError(t, err)
