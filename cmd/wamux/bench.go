@@ -269,7 +269,8 @@ func (b *bench) get(target string) loadgen.Request {
 	return loadgen.NewRequest(http.MethodGet, b.addr, target, h, nil)
 }
 
-// reads times the three reads of the inbox screen, one request at a time
+// reads times the reads of the inbox screen (the chats list, a chat's
+// messages, a search of messages and one of chats), one request at a time
 // after a warm-up, as one user clicking through it would.
 func (b *bench) reads(ctx context.Context) error {
 	n := b.opt.reads
@@ -287,9 +288,11 @@ func (b *bench) reads(ctx context.Context) error {
 	terms := seed.SearchTerms()
 	perTerm := max(n/len(terms), 1)
 	searches := make([][]loadgen.Request, len(terms))
+	chatSearches := make([][]loadgen.Request, len(terms))
 	for k, t := range terms {
 		for range perTerm {
 			searches[k] = append(searches[k], b.get("/api/v1/messages/?search="+url.QueryEscape(t.Word)))
+			chatSearches[k] = append(chatSearches[k], b.get("/api/v1/chats/?limit=100&search="+url.QueryEscape(t.Word)))
 		}
 	}
 	// Each series stops early when its time is up, so that a pathological
@@ -303,7 +306,7 @@ func (b *bench) reads(ctx context.Context) error {
 	// Warm-up in the order an inbox screen is used: the chats, a chat's
 	// messages, searches. Connections are pooled, so the timed series
 	// below run on connections that served all three kinds of request.
-	warmups := append([][]loadgen.Request{chats, pages}, searches...)
+	warmups := append(append([][]loadgen.Request{chats, pages}, searches...), chatSearches...)
 	for _, reqs := range warmups {
 		res := timed(reqs[:min(10, len(reqs))], readBudget/5, nil)
 		if res.OK != res.Sent || res.OK == 0 {
@@ -316,7 +319,7 @@ func (b *bench) reads(ctx context.Context) error {
 		Results []json.RawMessage `json:"results"`
 	}
 	decode := func(_ int, body []byte) error { return json.Unmarshal(body, &page) }
-	b.logf("timing %d chats lists, %d message pages, %d searches (at most %s each)", n, n, perTerm*len(terms), readBudget)
+	b.logf("timing %d chats lists, %d message pages, %d message searches, %d chats searches (at most %s each)", n, n, perTerm*len(terms), perTerm*len(terms), readBudget)
 	b.settle(ctx)
 	before := b.readCPU(ctx)
 	chatRes := timed(chats, readBudget, decode)
@@ -328,9 +331,16 @@ func (b *bench) reads(ctx context.Context) error {
 		termRes[k] = timed(searches[k], readBudget/time.Duration(len(terms)), decode)
 		counts[k] = page.Count
 	}
+	chatTermRes := make([]loadgen.Result, len(terms))
+	chatCounts := make([]int, len(terms))
+	for k := range terms {
+		chatTermRes[k] = timed(chatSearches[k], readBudget/time.Duration(len(terms)), decode)
+		chatCounts[k] = page.Count
+	}
 	cpu := b.readCPU(ctx).Since(before)
 	searchRes := loadgen.Combine(termRes...)
-	for _, r := range append([]loadgen.Result{chatRes, pageRes}, termRes...) {
+	chatSearchRes := loadgen.Combine(chatTermRes...)
+	for _, r := range append(append([]loadgen.Result{chatRes, pageRes}, termRes...), chatTermRes...) {
 		if r.OK != r.Sent || r.OK == 0 {
 			return fmt.Errorf("reads failed: %d of %d answered 2xx (first failure: %s)", r.OK, r.Sent, r.FirstError)
 		}
@@ -339,6 +349,7 @@ func (b *bench) reads(ctx context.Context) error {
 	b.add2("chats list (limit 100, admin)", chatRes, targetChatsP99, cpu)
 	b.add2("message page (limit 20, random chat)", pageRes, targetPageP99, cpu)
 	b.add2(fmt.Sprintf("search (%d words of varying frequency)", len(terms)), searchRes, targetSearchP99, cpu)
+	b.add2(fmt.Sprintf("chats search (the same %d words, limit 100)", len(terms)), chatSearchRes, targetSearchP99, cpu)
 	b.detail("reads: sequential, one connection, after a warm-up; chats list showed %d of %d chats; CPU %s", chatsSeen, chatCount, cpuText(cpu))
 	for k, t := range terms {
 		// Search counts stop at a bound (inbox.SearchCountBound): at the
@@ -349,6 +360,14 @@ func (b *bench) reads(ctx context.Context) error {
 		}
 		b.detail("search %q: %s; p50 %s, p99 %s over %d requests",
 			t.Word, matches, ms(termRes[k].Percentile(50)), ms(termRes[k].Percentile(99)), termRes[k].Sent)
+	}
+	for k, t := range terms {
+		matches := fmt.Sprintf("%d matching chats", chatCounts[k])
+		if chatCounts[k] >= inbox.SearchCountBound {
+			matches = fmt.Sprintf("at least %d matching chats", chatCounts[k])
+		}
+		b.detail("chats search %q: %s; p50 %s, p99 %s over %d requests",
+			t.Word, matches, ms(chatTermRes[k].Percentile(50)), ms(chatTermRes[k].Percentile(99)), chatTermRes[k].Sent)
 	}
 	return nil
 }
