@@ -128,12 +128,15 @@ func dropDatabase(ctx context.Context, baseURL, dbname string) error {
 
 // bench is one run's state and findings.
 type bench struct {
-	opt    benchOptions
-	addr   string
-	token  string
-	secret string
-	stderr io.Writer
-	app    *app
+	opt   benchOptions
+	addr  string
+	token string
+	// agentToken is a seeded agent's: a regular user reads the chats of
+	// its group (ChatPage), where the admin reads all (ChatPageAll).
+	agentToken string
+	secret     string
+	stderr     io.Writer
+	app        *app
 
 	seeded    seed.Result
 	customers []customerName
@@ -159,6 +162,15 @@ func (b *bench) run(ctx context.Context) error {
 		return err
 	}
 	b.seeded = res
+	if len(res.AgentIDs) > 0 {
+		var agent string
+		if err := b.app.pool.QueryRow(ctx, "SELECT username FROM users WHERE id = $1", res.AgentIDs[0]).Scan(&agent); err != nil {
+			return fmt.Errorf("find a seeded agent: %w", err)
+		}
+		if b.agentToken, err = b.app.accounts.IssueToken(ctx, agent); err != nil {
+			return fmt.Errorf("token for %s: %w", agent, err)
+		}
+	}
 	b.detail("seed: %d messages in %d chats, %d agents, %d received marks in %s (%.0f messages/s; CPU %s)",
 		res.Messages, len(res.WaIDs), len(res.AgentIDs), res.Marks, res.Elapsed.Round(100*time.Millisecond),
 		float64(res.Messages)/res.Elapsed.Seconds(), cpuText(b.readCPU(ctx).Since(before)))
@@ -265,7 +277,11 @@ func disturbance(u loadgen.Usage) string {
 // --- reads -------------------------------------------------------------------
 
 func (b *bench) get(target string) loadgen.Request {
-	h := http.Header{"Authorization": {"Token " + b.token}, "Accept": {"application/json"}}
+	return b.getAs(b.token, target)
+}
+
+func (b *bench) getAs(token, target string) loadgen.Request {
+	h := http.Header{"Authorization": {"Token " + token}, "Accept": {"application/json"}}
 	return loadgen.NewRequest(http.MethodGet, b.addr, target, h, nil)
 }
 
@@ -280,6 +296,13 @@ func (b *bench) reads(ctx context.Context) error {
 	chats := make([]loadgen.Request, n)
 	for i := range chats {
 		chats[i] = b.get("/api/v1/chats/?limit=100")
+	}
+	var agentChats []loadgen.Request
+	if b.agentToken != "" {
+		agentChats = make([]loadgen.Request, n)
+		for i := range agentChats {
+			agentChats[i] = b.getAs(b.agentToken, "/api/v1/chats/?limit=100")
+		}
 	}
 	pages := make([]loadgen.Request, n)
 	for i := range pages {
@@ -307,6 +330,9 @@ func (b *bench) reads(ctx context.Context) error {
 	// messages, searches. Connections are pooled, so the timed series
 	// below run on connections that served all three kinds of request.
 	warmups := append(append([][]loadgen.Request{chats, pages}, searches...), chatSearches...)
+	if agentChats != nil {
+		warmups = append(warmups, agentChats)
+	}
 	for _, reqs := range warmups {
 		res := timed(reqs[:min(10, len(reqs))], readBudget/5, nil)
 		if res.OK != res.Sent || res.OK == 0 {
@@ -319,11 +345,17 @@ func (b *bench) reads(ctx context.Context) error {
 		Results []json.RawMessage `json:"results"`
 	}
 	decode := func(_ int, body []byte) error { return json.Unmarshal(body, &page) }
-	b.logf("timing %d chats lists, %d message pages, %d message searches, %d chats searches (at most %s each)", n, n, perTerm*len(terms), perTerm*len(terms), readBudget)
+	b.logf("timing %d chats lists (and as many of an agent's), %d message pages, %d message searches, %d chats searches (at most %s each)", n, n, perTerm*len(terms), perTerm*len(terms), readBudget)
 	b.settle(ctx)
 	before := b.readCPU(ctx)
 	chatRes := timed(chats, readBudget, decode)
 	chatsSeen, chatCount := len(page.Results), page.Count
+	var agentRes loadgen.Result
+	var agentSeen, agentCount int
+	if agentChats != nil {
+		agentRes = timed(agentChats, readBudget, decode)
+		agentSeen, agentCount = len(page.Results), page.Count
+	}
 	pageRes := timed(pages, readBudget, nil)
 	termRes := make([]loadgen.Result, len(terms))
 	counts := make([]int, len(terms))
@@ -340,17 +372,25 @@ func (b *bench) reads(ctx context.Context) error {
 	cpu := b.readCPU(ctx).Since(before)
 	searchRes := loadgen.Combine(termRes...)
 	chatSearchRes := loadgen.Combine(chatTermRes...)
-	for _, r := range append(append([]loadgen.Result{chatRes, pageRes}, termRes...), chatTermRes...) {
+	all := append(append([]loadgen.Result{chatRes, pageRes}, termRes...), chatTermRes...)
+	if agentChats != nil {
+		all = append(all, agentRes)
+	}
+	for _, r := range all {
 		if r.OK != r.Sent || r.OK == 0 {
 			return fmt.Errorf("reads failed: %d of %d answered 2xx (first failure: %s)", r.OK, r.Sent, r.FirstError)
 		}
 	}
 
 	b.add2("chats list (limit 100, admin)", chatRes, targetChatsP99, cpu)
+	if agentChats != nil {
+		b.add2("chats list (limit 100, an agent: its group's chats)", agentRes, targetChatsP99, cpu)
+	}
 	b.add2("message page (limit 20, random chat)", pageRes, targetPageP99, cpu)
 	b.add2(fmt.Sprintf("search (%d words of varying frequency)", len(terms)), searchRes, targetSearchP99, cpu)
 	b.add2(fmt.Sprintf("chats search (the same %d words, limit 100)", len(terms)), chatSearchRes, targetSearchP99, cpu)
-	b.detail("reads: sequential, one connection, after a warm-up; chats list showed %d of %d chats; CPU %s", chatsSeen, chatCount, cpuText(cpu))
+	b.detail("reads: sequential, one connection, after a warm-up; chats list showed %d of %d chats (the agent's: %d of %d); CPU %s",
+		chatsSeen, chatCount, agentSeen, agentCount, cpuText(cpu))
 	for k, t := range terms {
 		// Search counts stop at a bound (inbox.SearchCountBound): at the
 		// bound, the API says "at least".
