@@ -328,7 +328,7 @@ func (b *bench) reads(ctx context.Context) error {
 	}
 	// Warm-up in the order an inbox screen is used: the chats, a chat's
 	// messages, searches. Connections are pooled, so the timed series
-	// below run on connections that served all three kinds of request.
+	// below run on connections that served every kind of request.
 	warmups := append(append([][]loadgen.Request{chats, pages}, searches...), chatSearches...)
 	if agentChats != nil {
 		warmups = append(warmups, agentChats)
@@ -357,18 +357,18 @@ func (b *bench) reads(ctx context.Context) error {
 		agentSeen, agentCount = len(page.Results), page.Count
 	}
 	pageRes := timed(pages, readBudget, nil)
-	termRes := make([]loadgen.Result, len(terms))
-	counts := make([]int, len(terms))
-	for k := range terms {
-		termRes[k] = timed(searches[k], readBudget/time.Duration(len(terms)), decode)
-		counts[k] = page.Count
+	// perWord times one series per search word, with the count each
+	// word's last page reported.
+	perWord := func(series [][]loadgen.Request) ([]loadgen.Result, []int) {
+		res, counts := make([]loadgen.Result, len(series)), make([]int, len(series))
+		for k, reqs := range series {
+			res[k] = timed(reqs, readBudget/time.Duration(len(series)), decode)
+			counts[k] = page.Count
+		}
+		return res, counts
 	}
-	chatTermRes := make([]loadgen.Result, len(terms))
-	chatCounts := make([]int, len(terms))
-	for k := range terms {
-		chatTermRes[k] = timed(chatSearches[k], readBudget/time.Duration(len(terms)), decode)
-		chatCounts[k] = page.Count
-	}
+	termRes, counts := perWord(searches)
+	chatTermRes, chatCounts := perWord(chatSearches)
 	cpu := b.readCPU(ctx).Since(before)
 	searchRes := loadgen.Combine(termRes...)
 	chatSearchRes := loadgen.Combine(chatTermRes...)

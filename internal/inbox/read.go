@@ -191,9 +191,13 @@ func (s *Service) searchChats(ctx context.Context, v Viewer, f ChatFilter, searc
 	if err != nil {
 		return chatSearch{}, fmt.Errorf("search messages of chats: %w", err)
 	}
+	n := len(hits)
 	slices.Sort(hits)
-	chats := append([]string{}, slices.Compact(hits)...)
-	if len(hits) < chatSearchHits {
+	chats := slices.Compact(hits)
+	if n < chatSearchHits {
+		if chats == nil {
+			chats = []string{} // no match: an empty array, not NULL (which means "not known")
+		}
 		return chatSearch{chats: chats}, nil
 	}
 	if int64(len(chats)) < *countLimit {
